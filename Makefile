@@ -1,0 +1,43 @@
+# kzgraph — two commands: `make run` and `make test`. Needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+OUT    := build
+
+.PHONY: run test install validate build stats showcase clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("kzgraph needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+validate: install
+	$(BIN)/kzgraph validate
+
+build: install
+	$(BIN)/kzgraph build -o $(OUT)
+
+stats: install
+	$(BIN)/kzgraph stats
+
+showcase: install
+	@echo "== Who owns whom =="
+	@$(BIN)/kzgraph query ownership
+	@echo
+	@echo "== Internet users in Kazakhstan, every claim with its source =="
+	@$(BIN)/kzgraph query internet-users
+	@echo
+	@echo "== Shutdowns and blocking, in order =="
+	@$(BIN)/kzgraph query shutdown-timeline
+
+run: validate build stats showcase
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,38 @@
+"""kzgraph: the open knowledge graph of telecommunications and the internet in Kazakhstan.
+
+>>> import kzgraph
+>>> kg = kzgraph.load()                                  # doctest: +SKIP
+>>> kg.query("internet-users")[0]["value"]               # doctest: +SKIP
+
+Heavy libraries (rdflib, pySHACL, owlrl) are imported only when needed, so ``import kzgraph``
+is cheap.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["KZGraph", "KzGraphError", "InputError", "ParseError", "ValidationError", "load",
+           "__version__"]
+
+from .errors import InputError, KzGraphError, ParseError, ValidationError
+
+
+def load(paths=None, *, reasoning: bool = False, engine: str = "memory", validate: bool = True,
+         cache: bool = True) -> "KZGraph":
+    """The packaged, validated graph (plus the user's Turtle ``paths`` merged in).
+
+    ``reasoning`` adds the OWL RL closure; ``validate=False`` skips SHACL and checks (not
+    recommended); ``cache=False`` ignores the build cache. Raises `ParseError` for broken
+    Turtle and `ValidationError` when the graph does not conform.
+    """
+    from .graph import KZGraph
+
+    return KZGraph.open(paths, reasoning=reasoning, engine=engine, validate=validate, cache=cache)
+
+
+def __getattr__(name: str):
+    if name == "KZGraph":
+        from .graph import KZGraph
+
+        return KZGraph
+    raise AttributeError(f"module 'kzgraph' has no attribute {name!r}")

@@ -1,0 +1,50 @@
+"""The one loader: reads Turtle files into an rdflib graph, with file and line on errors."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import InputError, ParseError
+
+
+def parse_turtle(path: Path | str, into=None):
+    """Parse one Turtle file into ``into`` (a new rdflib Graph when None).
+
+    Raises `ParseError` naming the file and the 1-based line; never fetches anything.
+    """
+    import rdflib
+    from rdflib.plugins.parsers.notation3 import BadSyntax
+
+    path = Path(path)
+    graph = rdflib.Graph() if into is None else into
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError(str(path), line, "file is not valid UTF-8") from None
+    try:
+        graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
+    except BadSyntax as exc:
+        raise ParseError(str(path), exc.lines + 1, exc._why) from None
+    except Exception as exc:  # rdflib raises assorted errors for bad IRIs, literals, prefixes
+        raise ParseError(str(path), None, f"{type(exc).__name__}: {exc}") from None
+    return graph
+
+
+def load_files(paths: Iterable[Path | str]):
+    """Merge Turtle files into one graph; also return which file each subject came from."""
+    import rdflib
+
+    graph = rdflib.Graph()
+    origin: dict = {}
+    for path in paths:
+        part = parse_turtle(path)
+        name = Path(path).name
+        for s in part.subjects(unique=True):
+            origin.setdefault(s, name)
+        graph += part
+    return graph, origin

@@ -1,0 +1,159 @@
+"""The validator: SHACL shapes (pySHACL) and the must-return-nothing SPARQL checks."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .namespaces import shorten
+
+SH = "http://www.w3.org/ns/shacl#"
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """One SHACL result: what is wrong, where, and in which file the focus node is written."""
+
+    focus: str
+    path: str
+    value: str
+    message: str
+    severity: str = "Violation"
+    shape: str = ""
+    source_file: str = ""
+
+    def text(self) -> str:
+        where = f" [{self.source_file}]" if self.source_file else ""
+        parts = [f"{self.severity}: {self.focus}{where}"]
+        if self.path:
+            parts.append(f"path {self.path}")
+        if self.value:
+            parts.append(f"value {self.value}")
+        return ", ".join(parts) + f": {self.message}"
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """A quality-check query (queries/checks/NAME.rq) that returned rows."""
+
+    check: str
+    title: str
+    rows: tuple[dict, ...]
+
+    def text(self) -> str:
+        lines = [f"Check {self.check} failed ({len(self.rows)} row(s)): {self.title}"]
+        for row in self.rows:
+            lines.append("  " + ", ".join(f"{k}={v}" for k, v in row.items()))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"check": self.check, "title": self.title, "rows": [dict(r) for r in self.rows]}
+
+
+@dataclass
+class Report:
+    """The outcome of validation: SHACL violations and failing checks, both sorted."""
+
+    violations: list[Violation] = field(default_factory=list)
+    check_failures: list[CheckFailure] = field(default_factory=list)
+    checks_run: int = 0
+    inconsistencies: list[str] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        return not (self.violations or self.check_failures or self.inconsistencies)
+
+    def to_dict(self) -> dict:
+        return {"conforms": self.conforms, "violations": [v.to_dict() for v in self.violations],
+                "check_failures": [c.to_dict() for c in self.check_failures],
+                "checks_run": self.checks_run, "inconsistencies": list(self.inconsistencies)}
+
+    def text(self) -> str:
+        if self.conforms:
+            return (f"Conforms: 0 SHACL violations, {self.checks_run} quality checks passed, "
+                    f"consistent under OWL RL.")
+        lines = [f"Does not conform: {len(self.violations)} SHACL violation(s), "
+                 f"{len(self.check_failures)} failing check(s), "
+                 f"{len(self.inconsistencies)} OWL RL inconsistency(ies)."]
+        lines += [v.text() for v in self.violations]
+        lines += [c.text() for c in self.check_failures]
+        lines += [f"Inconsistent: {p}" for p in self.inconsistencies]
+        return "\n".join(lines)
+
+
+def _term(node) -> str:
+    if node is None:
+        return ""
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(node, URIRef):
+        return shorten(str(node))
+    if isinstance(node, Literal):
+        return node.n3() if len(node) < 200 else node.n3()[:200] + "…"
+    if isinstance(node, BNode):
+        return "[blank node]"
+    return str(node)
+
+
+def shacl_violations(data, shapes, ontology=None, origin: dict | None = None) -> list[Violation]:
+    """Validate ``data`` (+ ``ontology`` for class hierarchy) against ``shapes`` with pySHACL.
+
+    No inference, no owl:imports, nothing fetched. Returns sorted violations (empty = conforms).
+    """
+    import pyshacl
+    from rdflib import Namespace
+
+    sh = Namespace(SH)
+    conforms, results, _ = pyshacl.validate(
+        data, shacl_graph=shapes, ont_graph=ontology, inference="none",
+        do_owl_imports=False, allow_warnings=False, meta_shacl=False, advanced=False,
+    )
+    origin = origin or {}
+    out = []
+    for r in results.subjects(sh.resultSeverity, None):
+        focus = results.value(r, sh.focusNode)
+        out.append(Violation(
+            focus=_term(focus),
+            path=_term(results.value(r, sh.resultPath)),
+            value=_term(results.value(r, sh.value)),
+            message=str(results.value(r, sh.resultMessage) or "constraint violated"),
+            severity=_term(results.value(r, sh.resultSeverity)).removeprefix("sh:"),
+            shape=_term(results.value(r, sh.sourceShape)),
+            source_file=origin.get(focus, ""),
+        ))
+    return sorted(set(out))
+
+
+def run_checks(engine, directory=None) -> tuple[list[CheckFailure], int]:
+    """Run every ``queries/checks/*.rq`` on ``engine``; return the failing ones and the count."""
+    from . import catalog, sparql
+
+    failures = []
+    stored = catalog.checks(directory)
+    for name, query in stored.items():
+        result = sparql.run(engine, query.text)
+        rows = tuple(sorted(({k: _term(v) for k, v in zip(result.variables, row)}
+                             for row in result.rows), key=lambda r: sorted(r.items())))
+        if rows:
+            failures.append(CheckFailure(name, query.title, rows))
+    return failures, len(stored)
+
+
+def validate_graph(graph, origin: dict | None = None, *, shapes=None, checks: bool = True,
+                   consistency: bool = True) -> Report:
+    """Validate a merged ontology + data graph: SHACL shapes, quality checks, OWL RL
+    consistency. Returns a `Report`; never raises on a non-conforming graph."""
+    from . import paths
+    from .engine import MemoryEngine
+    from .loader import parse_turtle
+
+    shapes = shapes if shapes is not None else parse_turtle(paths.shapes_file())
+    report = Report(violations=shacl_violations(graph, shapes, None, origin))
+    if checks:
+        report.check_failures, report.checks_run = run_checks(MemoryEngine(graph))
+    if consistency:
+        from .reason import consistency_problems
+
+        report.inconsistencies = consistency_problems(graph)
+    return report
