@@ -172,3 +172,14 @@ def bindings(query: StoredQuery, values: dict) -> dict:
             raise InputError(f"query {query.name!r} needs parameter {param.name!r} "
                              f"({param.type}): pass -p {param.name}=VALUE")
     return out
+
+
+def markdown_table(queries) -> str:
+    """The catalog as a Markdown table (name, title, parameters), generated from the headers."""
+    lines = ["| query | question it answers | parameters |", "|---|---|---|"]
+    for q in queries:
+        params = ", ".join(
+            f"`{p.name}` ({p.type}{', required' if p.required else ''}"
+            f"{', default ' + p.default if p.default else ''})" for p in q.params) or "—"
+        lines.append(f"| `{q.name}` | {q.title} | {params} |")
+    return "\n".join(lines)

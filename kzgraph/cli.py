@@ -108,12 +108,16 @@ def stats(fmt, paths) -> None:
 
 @main.command("queries")
 @click.option("--checks", is_flag=True, help="List the quality checks instead.")
+@click.option("--markdown", is_flag=True, help="Print the catalog as a Markdown table.")
 @friendly
-def list_queries(checks) -> None:
+def list_queries(checks, markdown) -> None:
     """List the stored queries (name and title)."""
     from . import catalog
 
     stored = catalog.checks() if checks else catalog.load()
+    if markdown:
+        click.echo(catalog.markdown_table(stored.values()))
+        return
     width = max((len(n) for n in stored), default=0)
     for name, q in stored.items():
         click.echo(f"{name.ljust(width)}  {q.title}")

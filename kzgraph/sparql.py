@@ -100,7 +100,7 @@ def prepare(text: str) -> Prepared:
     except Exception as exc:  # pyparsing can raise other errors on pathological input
         raise QuerySyntaxError(str(exc)) from None
     body = tree[1]
-    if body.get("datasetClause"):
+    if "datasetClause" in body.keys():
         raise QueryRefused("FROM and FROM NAMED are not allowed: kzgraph never loads remote or "
                            "file graphs; query the default graph")
     try:

@@ -1,0 +1,91 @@
+"""The query runner: vetting (refusals, positions), safe parameter binding, formats."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kzgraph import sparql
+from kzgraph.sparql import QueryRefused, QuerySyntaxError
+
+from .conftest import run_cli
+
+
+def test_syntax_error_has_line_and_column():
+    with pytest.raises(QuerySyntaxError) as info:
+        sparql.prepare("SELECT ?x\nWHERE {\n  ?x ?y }")
+    assert info.value.line == 3
+    assert info.value.column >= 3
+    assert "line 3" in str(info.value)
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE SILENT <http://example.org/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { ?x ?y ?z OPTIONAL { SERVICE ?endpoint { ?s ?p ?o } } }",
+])
+def test_service_refused(text):
+    with pytest.raises(QueryRefused, match="SERVICE"):
+        sparql.prepare(text)
+
+
+@pytest.mark.parametrize("text", [
+    "INSERT DATA { <http://a> <http://b> <http://c> }",
+    "DROP ALL",
+    "LOAD <http://example.org/data.ttl>",
+    "CLEAR DEFAULT",
+    "DELETE WHERE { ?s ?p ?o }",
+])
+def test_update_refused(text):
+    with pytest.raises(QueryRefused, match="read-only"):
+        sparql.prepare(text)
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * FROM <http://example.org/remote.ttl> WHERE { ?s ?p ?o }",
+    "SELECT * FROM NAMED <file:///etc/passwd> WHERE { GRAPH ?g { ?s ?p ?o } }",
+])
+def test_dataset_clause_refused(text):
+    with pytest.raises(QueryRefused, match="FROM"):
+        sparql.prepare(text)
+
+
+def test_unknown_prefix_is_a_clear_error():
+    with pytest.raises(QuerySyntaxError, match="unknown prefix 'nope:'"):
+        sparql.prepare("SELECT * WHERE { ?s nope:p ?o }")
+
+
+def test_injection_value_is_just_a_string(kg):
+    hostile = '"} ; DROP ALL #'
+    rows = kg.query("SELECT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?name }",
+                    name=hostile)
+    assert rows == []
+    assert len(kg) > 3000  # nothing was dropped
+
+
+def test_ask_and_construct(kg):
+    assert kg.query("ASK { ?s a <https://w3id.org/kzgraph/ontology#OwnershipStake> }") is True
+    g = kg.query("CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 3")
+    assert len(g) == 3
+
+
+def test_cli_sparql_formats():
+    q = "SELECT ?s WHERE { ?s a <https://w3id.org/kzgraph/ontology#OwnershipStake> } ORDER BY ?s"
+    as_json = run_cli("query", "--sparql", q, "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    bindings = json.loads(as_json.stdout)["results"]["bindings"]
+    assert len(bindings) >= 4 and bindings[0]["s"]["type"] == "uri"
+    as_csv = run_cli("query", "--sparql", q, "--format", "csv")
+    assert as_csv.stdout.splitlines()[0] == "s"
+    as_tsv = run_cli("query", "--sparql", q, "--format", "tsv")
+    assert as_tsv.stdout.splitlines()[0] == "?s" and as_tsv.stdout.splitlines()[1].startswith("<")
+    as_xml = run_cli("query", "--sparql", q, "--format", "xml")
+    assert "<sparql xmlns" in as_xml.stdout and "<uri>" in as_xml.stdout
+
+
+def test_cli_bad_query_exit_2():
+    proc = run_cli("query", "--sparql", "SELECT ?x WHERE {\n ?x ?y")
+    assert proc.returncode == 2
+    assert "line 2" in proc.stderr and "Traceback" not in proc.stderr
+    refused = run_cli("query", "--sparql", "DROP ALL")
+    assert refused.returncode == 2 and "read-only" in refused.stderr
