@@ -11,9 +11,13 @@ def parse_turtle(path: Path | str, into=None):
     """Parse one Turtle file into ``into`` (a new rdflib Graph when None).
 
     Raises `ParseError` naming the file and the 1-based line; never fetches anything.
+    Literals keep their lexical form (rdflib would turn "…Z" into "…+00:00" and "51.0" into
+    "51.0"/"51" by value), so exports show what the files say and STR() agrees across engines.
     """
     import rdflib
     from rdflib.plugins.parsers.notation3 import BadSyntax
+
+    rdflib.NORMALIZE_LITERALS = False
 
     path = Path(path)
     graph = rdflib.Graph() if into is None else into
