@@ -43,20 +43,12 @@ def load_graph(files: list[Path], *, reasoning: bool = False, validate: bool = T
     """The merged graph of ``files`` as an rdflib Graph, validated (raises ValidationError)
     and with the OWL RL closure added when ``reasoning``. Served from the cache when the
     same inputs were built before."""
-    import rdflib
-
     from . import cache
-    from .export import to_ntriples
 
     digest = cache.key([*files, *validation_inputs()], __version__,
                        f"reasoning={reasoning}", f"validate={validate}")
-    if use_cache and (hit := cache.lookup(digest)):
-        graph = rdflib.Graph()
-        try:
-            graph.parse(hit, format="nt")
-            return graph
-        except Exception:  # a damaged cache entry is rebuilt, never trusted
-            pass
+    if use_cache and (hit := cache.lookup(digest)) is not None:
+        return hit
     graph, origin = read(files)
     if validate:
         from .validate import validate_graph
@@ -70,5 +62,5 @@ def load_graph(files: list[Path], *, reasoning: bool = False, validate: bool = T
         inferred, _ = closure(graph)
         graph += inferred
     if use_cache:
-        cache.store(digest, to_ntriples(graph))
+        cache.store(digest, graph)
     return graph

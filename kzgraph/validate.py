@@ -145,13 +145,15 @@ def validate_graph(graph, origin: dict | None = None, *, shapes=None, checks: bo
     """Validate a merged ontology + data graph: SHACL shapes, quality checks, OWL RL
     consistency. Returns a `Report`; never raises on a non-conforming graph."""
     from . import paths
-    from .engine import MemoryEngine
+    from .engine import OxigraphEngine
     from .loader import parse_turtle
 
     shapes = shapes if shapes is not None else parse_turtle(paths.shapes_file())
     report = Report(violations=shacl_violations(graph, shapes, None, origin))
     if checks:
-        report.check_failures, report.checks_run = run_checks(MemoryEngine(graph))
+        # The checks are plain SPARQL; Oxigraph answers them ~50x faster than rdflib, and the
+        # differential tests prove both engines give the same rows for every check.
+        report.check_failures, report.checks_run = run_checks(OxigraphEngine.from_graph(graph))
     if consistency:
         from .reason import consistency_problems
 
