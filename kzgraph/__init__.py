@@ -12,9 +12,10 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 __all__ = ["KZGraph", "KzGraphError", "InputError", "ParseError", "ValidationError", "load",
-           "__version__"]
+           "UnknownEntity", "AmbiguousEntity", "__version__"]
 
-from .errors import InputError, KzGraphError, ParseError, ValidationError
+from .errors import (AmbiguousEntity, InputError, KzGraphError, ParseError, UnknownEntity,
+                     ValidationError)
 
 
 def load(paths=None, *, reasoning: bool = False, engine: str = "memory", validate: bool = True,

@@ -37,6 +37,9 @@ def lookup(digest: str):
     """The cached graph for ``digest``, or None (a damaged entry counts as missing)."""
     import pickle
 
+    from .loader import keep_lexical_forms
+
+    keep_lexical_forms()
     path = cache_dir() / f"{digest}.pickle"
     try:
         return pickle.loads(path.read_bytes())

@@ -158,9 +158,126 @@ def query(name, params, query_file, sparql_text, fmt) -> None:
             raise InputError(f"{query_file}: cannot read: {exc}") from None
     else:
         text = sparql_text or name
-    kg = _load(())
-    result = kg.execute(text, _params(params), stored=bool(name))
+    from . import sparql
+    from .graph import KZGraph
+
+    # Name, parameters and syntax are checked before the graph is loaded: bad input fails fast.
+    text, bindings = KZGraph.resolve(text, _params(params), stored=bool(name))
+    sparql.prepare(text)
+    result = _load(()).run(text, bindings)
     click.echo(render(result, fmt))
+
+
+# -- the analyst's API on the command line: thin layers over KZGraph methods -----------------
+
+_FORMAT = click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "csv"]),
+                       default="table", show_default=True, help="Output format.")
+
+
+@main.command()
+@click.argument("entity")
+@_FORMAT
+@friendly
+def show(entity, fmt) -> None:
+    """Show ENTITY (a name, alternative name, kz:name or IRI): labels, types, sources and
+    every statement about it, with source and time."""
+    from . import render
+    from .namespaces import shorten
+
+    found = _load(()).entity(entity)
+    facts, sources = found.facts(), found.sources()
+    if fmt == "json":
+        click.echo(render.to_json({"entity": found.to_dict(), "sources": sources.to_dicts(),
+                                   "facts": facts.to_dicts()}))
+        return
+    if fmt == "csv":
+        click.echo(render.render(facts, render.FACTS, "csv"))
+        return
+    click.echo(f"{found.label or found.curie}  ({found.curie})")
+    if found.alt_labels:
+        click.echo(f"  also called: {'; '.join(found.alt_labels)}")
+    click.echo(f"  types:       {', '.join(shorten(t) for t in found.types)}")
+    for source in sources:
+        click.echo(f"  source:      {source.label}")
+    click.echo("")
+    click.echo(render.render(facts, render.FACTS, "table"))
+
+
+@main.command()
+@click.argument("entity")
+@click.option("--as-of", "as_of", metavar="DATE",
+              help="Only stakes holding then (YYYY, YYYY-MM or YYYY-MM-DD); undated stakes "
+                   "are kept with an empty 'holds'.")
+@_FORMAT
+@friendly
+def owners(entity, as_of, fmt) -> None:
+    """Who owns ENTITY: every stake with share (or bounds), kind, time and source."""
+    from . import render
+
+    click.echo(render.render(_load(()).owners(entity, as_of=as_of), render.OWNERS, fmt))
+
+
+@main.command()
+@click.argument("entity")
+@click.option("--as-of", "as_of", metavar="DATE", help="Only stakes holding then.")
+@_FORMAT
+@friendly
+def holdings(entity, as_of, fmt) -> None:
+    """What ENTITY owns: every stake it holds, with share, kind, time and source."""
+    from . import render
+
+    click.echo(render.render(_load(()).holdings(entity, as_of=as_of), render.HOLDINGS, fmt))
+
+
+@main.command()
+@click.option("--kind", help="Only this kind: shutdown, blocking, restoration, law, milestone "
+                             "... or a class label or kzo: class.")
+@click.option("--from", "start", metavar="DATE", help="Window start (YYYY[-MM[-DD]]).")
+@click.option("--to", "end", metavar="DATE", help="Window end (YYYY[-MM[-DD]]).")
+@_FORMAT
+@friendly
+def timeline(kind, start, end, fmt) -> None:
+    """Everything dated (events, laws, policies, facts) in date order."""
+    from . import render
+
+    entries = _load(()).timeline(kind=kind, start=start, end=end)
+    click.echo(render.render(entries, render.TIMELINE, fmt))
+
+
+@main.command()
+@click.argument("start")
+@click.argument("end")
+@click.option("--max-hops", type=click.IntRange(0, 12), default=4, show_default=True)
+@_FORMAT
+@friendly
+def path(start, end, max_hops, fmt) -> None:
+    """The shortest connection from START to END and the statements on the way. Exit 1 when
+    there is none within --max-hops."""
+    from . import render
+
+    kg = _load(())
+    found = kg.path(start, end, max_hops=max_hops)
+    if found is None:
+        a, b = kg.entity(start), kg.entity(end)
+        click.echo(f"kzgraph: no connection between {a.label} and {b.label} within "
+                   f"{max_hops} hops", err=True)
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(render.to_json(found))
+        return
+    click.echo(render.render(render.path_rows(found), render.PATH, fmt))
+
+
+@main.command()
+@click.argument("measure")
+@_FORMAT
+@friendly
+def series(measure, fmt) -> None:
+    """The observations of MEASURE (a measure's name or IRI) by period, each with its source;
+    figures that disagree are all shown and marked as conflicting."""
+    from . import render
+
+    click.echo(render.render(_load(()).series(measure), render.SERIES, fmt))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,10 @@ from .namespaces import PREFIXES
 def _with_prefixes(graph):
     import rdflib
 
+    from .loader import keep_lexical_forms
+
+    keep_lexical_forms()  # canonicalisation re-creates literals: keep them as written
+
     out = rdflib.Graph(bind_namespaces="none")
     for prefix, iri in PREFIXES.items():
         out.bind(prefix, iri)

@@ -43,16 +43,23 @@ class KZGraph:
         from .build import input_files, load_graph
         from .engine import MemoryEngine
 
-        if engine != "memory":
-            raise InputError(f"unknown engine {engine!r}; available: memory")
+        if engine not in ("memory", "oxigraph"):
+            raise InputError(f"unknown engine {engine!r}; available: memory, oxigraph")
         files = input_files(list(paths or []))
         graph = load_graph(files, reasoning=reasoning, validate=validate, use_cache=cache)
+        if engine == "oxigraph":
+            from .engine import OxigraphEngine
+
+            return cls(OxigraphEngine.from_graph(graph), files, reasoning=reasoning)
         return cls(MemoryEngine(graph), files, reasoning=reasoning)
 
     @property
     def graph(self):
-        """The underlying rdflib Graph (in-memory engine)."""
-        return self.engine.graph
+        """All triples as an rdflib Graph (the engine's own graph for the memory engine,
+        otherwise fetched with a CONSTRUCT through the query runner)."""
+        if hasattr(self.engine, "graph"):
+            return self.engine.graph
+        return self.execute("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", stored=False).graph
 
     def __len__(self) -> int:
         return len(self.engine)
@@ -62,7 +69,8 @@ class KZGraph:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def resolve(self, query: str, params: dict[str, Any] | None = None,
+    @staticmethod
+    def resolve(query: str, params: dict[str, Any] | None = None,
                 stored: bool | None = None) -> tuple[str, dict]:
         """A stored query name or SPARQL text + parameters → (SPARQL text, rdflib bindings).
 
@@ -80,6 +88,10 @@ class KZGraph:
                 stored: bool | None = None) -> sparql.QueryResult:
         """Run a stored query (by name) or SPARQL text; the raw `QueryResult`."""
         text, bindings = self.resolve(query, params, stored)
+        return sparql.run(self.engine, text, bindings)
+
+    def run(self, text: str, bindings: dict) -> sparql.QueryResult:
+        """Run already resolved SPARQL text with rdflib-term bindings (see `resolve`)."""
         return sparql.run(self.engine, text, bindings)
 
     def query(self, query: str, **params: Any):
@@ -104,6 +116,106 @@ class KZGraph:
                        for r in self.query("facts-per-section")]
         entities = self.query("entity-count")[0]["count"]
         return Stats(len(self), int(entities), per_class, per_section)
+
+    # -- the analyst's API (kzgraph.entities, traversal, ownership, timeline, statistics) ---
+
+    def entity(self, name, type=None):
+        """The entity called ``name`` (label or alternative label, ignoring case, spaces and
+        hyphens; or a ``kz:`` name or IRI), as an `kzgraph.entities.Entity`. ``type`` (a class
+        IRI or ``kzo:`` name) restricts the search. Raises `kzgraph.errors.UnknownEntity` or
+        `kzgraph.errors.AmbiguousEntity` (both `LookupError`) listing the closest matches."""
+        from .entities import lookup
+
+        return lookup(self, name, type)
+
+    def search(self, text: str, limit: int = 10, type=None):
+        """Entities whose names match ``text``, best first (`kzgraph.records.Match`)."""
+        from .entities import search
+
+        return search(self, text, limit=limit, type=type)
+
+    def neighbors(self, entity, predicate=None, direction: str = "out"):
+        """Nodes linked to ``entity`` (``direction`` "out", "in" or "both"), optionally by one
+        ``predicate`` (`kzgraph.records.Neighbor`)."""
+        from .traversal import neighbors
+
+        return neighbors(self, entity, predicate, direction)
+
+    def path(self, start, end, max_hops: int = 4, predicates=None, exclude=None):
+        """The shortest connection between two nodes (`kzgraph.records.Path`), or None.
+        ``predicates`` walks only those links; ``exclude`` (default: provenance and
+        kzo:country, see `kzgraph.traversal`) skips links."""
+        from .traversal import DEFAULT_EXCLUDE, path
+
+        return path(self, start, end, max_hops, predicates,
+                    DEFAULT_EXCLUDE if exclude is None else exclude)
+
+    def subgraph(self, entity, hops: int = 2, predicates=None, exclude=None):
+        """The statements of every node within ``hops`` links of ``entity``, as an rdflib
+        Graph (built from CONSTRUCT queries)."""
+        from .traversal import DEFAULT_EXCLUDE, subgraph
+
+        return subgraph(self, entity, hops, predicates,
+                        DEFAULT_EXCLUDE if exclude is None else exclude)
+
+    def to_networkx(self, provenance: bool = False):
+        """The kz: nodes and their links as a networkx MultiDiGraph (needs networkx)."""
+        from .traversal import to_networkx
+
+        return to_networkx(self, provenance)
+
+    def owners(self, company, as_of=None, include_undated: bool = True):
+        """Stakes held in ``company`` (`kzgraph.records.Stake`), at ``as_of`` when given."""
+        from .ownership import owners
+
+        return owners(self, company, as_of, include_undated)
+
+    def holdings(self, owner, as_of=None, include_undated: bool = True):
+        """Stakes ``owner`` holds (`kzgraph.records.Stake`), at ``as_of`` when given."""
+        from .ownership import holdings
+
+        return holdings(self, owner, as_of, include_undated)
+
+    def ownership_chains(self, owner, company, as_of=None, max_depth: int = 6):
+        """Chains of stakes from ``owner`` to ``company`` (`kzgraph.records.Chain`)."""
+        from .ownership import ownership_chains
+
+        return ownership_chains(self, owner, company, as_of, max_depth)
+
+    def effective_share(self, owner, company, as_of=None, max_depth: int = 6):
+        """``owner``'s share in ``company`` through every chain of stakes: products along
+        chains, added over parallel chains (`kzgraph.records.EffectiveShare`, percent)."""
+        from .ownership import effective_share
+
+        return effective_share(self, owner, company, as_of, max_depth)
+
+    def controlled_by(self, company, threshold=50, as_of=None):
+        """Who controls ``company`` directly or transitively, control meaning more than
+        ``threshold`` percent (`kzgraph.records.Control`)."""
+        from .ownership import controlled_by
+
+        return controlled_by(self, company, threshold, as_of)
+
+    def events(self, kind=None, start=None, end=None, place=None):
+        """Events sorted by date (`kzgraph.records.Event`), filtered by kind ("shutdown",
+        "blocking", "law" ...), time window and place."""
+        from .timeline import events
+
+        return events(self, kind, start, end, place)
+
+    def timeline(self, kind=None, start=None, end=None):
+        """Everything dated — events, laws, policies, facts — sorted by date
+        (`kzgraph.records.TimelineEntry`)."""
+        from .timeline import timeline
+
+        return timeline(self, kind, start, end)
+
+    def series(self, measure):
+        """The observations of a measure by period, conflicting figures marked
+        (`kzgraph.records.Observation`)."""
+        from .statistics import series
+
+        return series(self, measure)
 
 
 def _literal(value):

@@ -7,6 +7,16 @@ from pathlib import Path
 from .errors import InputError, ParseError
 
 
+def keep_lexical_forms() -> None:
+    """Make rdflib keep literals as written ("…Z" stays "…Z", "51.0" stays "51.0").
+
+    rdflib normalises by default, also when unpickling a cached graph; kzgraph turns that off
+    before it parses or unpickles anything, so exports and STR() match the source files."""
+    import rdflib
+
+    rdflib.NORMALIZE_LITERALS = False
+
+
 def parse_turtle(path: Path | str, into=None):
     """Parse one Turtle file into ``into`` (a new rdflib Graph when None).
 
@@ -17,7 +27,7 @@ def parse_turtle(path: Path | str, into=None):
     import rdflib
     from rdflib.plugins.parsers.notation3 import BadSyntax
 
-    rdflib.NORMALIZE_LITERALS = False
+    keep_lexical_forms()
 
     path = Path(path)
     graph = rdflib.Graph() if into is None else into

@@ -45,6 +45,33 @@ BROKEN = {
             kzo:refArea kz:kazakhstan ; kzo:value 123.0 ; kzo:unit kzo:Persons ;
             kzo:observationStatus kzo:Reported ; kzo:asOf "2009"^^xsd:gYear ;
             prov:wasDerivedFrom kz:src-internet-lead .""", "obs-dup"),
+    "sub-event-outside-parent": ("""
+        kz:event-early-part a kzo:InternetShutdown ; rdfs:label "Too early"@en ;
+            kzo:start "2021-12-30"^^xsd:date ; kzo:partOf kz:event-shutdown-2022-01 ;
+            prov:wasDerivedFrom kz:src-internet-shutdowns .""", "event-early-part"),
+    "stake-share-and-bounds": ("""
+        kz:stake-both a kzo:OwnershipStake ; rdfs:label "Both"@en ; kzo:owner kz:kazakhtelecom ;
+            kzo:ownedEntity kz:nursat ; kzo:share 30.0 ; kzo:shareMin 10.0 ; kzo:shareMax 40.0 ;
+            kzo:stakeKind kzo:EquityStake ; kzo:asOf "2010"^^xsd:gYear ;
+            prov:wasDerivedFrom kz:src-internet-isps .""", "stake-both"),
+    "observation-in-wrong-series": ("""
+        kz:obs-misfiled a kzo:Observation ; rdfs:label "Misfiled"@en ;
+            kzo:measure kz:measure-internet-users ; kzo:series kz:series-internet-penetration ;
+            kzo:refArea kz:kazakhstan ; kzo:value 5.0 ; kzo:unit kzo:Persons ;
+            kzo:observationStatus kzo:Reported ; kzo:asOf "2030"^^xsd:gYear ;
+            prov:wasDerivedFrom kz:src-internet-lead .""", "obs-misfiled"),
+    "label-with-iri": ("""
+        kz:iri-labelled a kzo:Company ; rdfs:label "https://w3id.org/kzgraph/id/iri-labelled"@en ;
+            prov:wasDerivedFrom kz:src-internet-isps .""", "iri-labelled"),
+    "cites-whole-document": ("""
+        kz:doc-citer a kzo:Company ; rdfs:label "Document citer"@en ;
+            prov:wasDerivedFrom kz:src-internet .""", "doc-citer"),
+    "conflict-not-symmetric": ("""
+        kz:obs-one-way kzo:conflictsWith kz:obs-internet-users-2002 .""", "obs-one-way"),
+    "datetime-not-utc": ("""
+        kz:event-local-time a kzo:InternetShutdown ; rdfs:label "Local time"@en ;
+            kzo:start "2022-01-05T16:30:00+06:00"^^xsd:dateTime ; kzo:scope kzo:NationalScope ;
+            prov:wasDerivedFrom kz:src-internet-shutdowns .""", "event-local-time"),
 }
 
 
