@@ -25,14 +25,14 @@ stats: install
 	$(BIN)/kzgraph stats
 
 showcase: install
-	@echo "== Who owns whom =="
-	@$(BIN)/kzgraph query ownership
+	@echo "== The state's effective ownership, multiplied along chains of stakes =="
+	@$(BIN)/kzgraph query effective-state-ownership
 	@echo
-	@echo "== Internet users in Kazakhstan, every claim with its source =="
-	@$(BIN)/kzgraph query internet-users
+	@echo "== Internet users in Kazakhstan: every claim with its source, conflicts marked =="
+	@$(BIN)/kzgraph series "internet users"
 	@echo
-	@echo "== Shutdowns and blocking, in order =="
-	@$(BIN)/kzgraph query shutdown-timeline
+	@echo "== Shutdowns, throttling and blocking in order =="
+	@$(BIN)/kzgraph timeline --kind disruption
 
 run: validate build stats showcase
 

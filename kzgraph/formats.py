@@ -30,12 +30,15 @@ def table(result: QueryResult) -> str:
         return "true" if result.boolean else "false"
     if result.graph is not None:
         return rdf(result, "ttl")
-    rows = [[_cell(t) for t in row] for row in result.rows]
+    return text_table(result.variables, [[_cell(t) for t in row] for row in result.rows])
+
+
+def text_table(headers, rows) -> str:
+    """Aligned columns of strings under a header and a rule, long cells cut, a row count."""
     rows = [[c if len(c) <= MAX_CELL else c[: MAX_CELL - 1] + "…" for c in row] for row in rows]
-    widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(result.variables)]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
-    out = [line(result.variables), line(["-" * w for w in widths])]
-    out += [line(r) for r in rows]
+    out = [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out)
 

@@ -27,7 +27,6 @@ from .errors import InputError
 from .namespaces import shorten
 
 FORMATS = ("table", "json", "csv")
-MAX_CELL = 60
 
 
 @dataclass
@@ -83,16 +82,10 @@ def to_json(data: Any) -> str:
 
 def table(rows: Sequence[Any], view: View) -> str:
     """A plain-text table with a header, a rule and a row count."""
-    headers = [h for h, _ in view.columns]
-    body = []
-    for row in rows:
-        cells = [cell(f(row)) for _, f in view.columns]
-        body.append([c if len(c) <= MAX_CELL else c[: MAX_CELL - 1] + "…" for c in cells])
-    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
-    out = [line(headers), line(["-" * w for w in widths])] + [line(r) for r in body]
-    out.append(f"({len(body)} row{'s' if len(body) != 1 else ''})")
-    return "\n".join(out)
+    from .formats import text_table
+
+    return text_table([h for h, _ in view.columns],
+                      [[cell(f(row)) for _, f in view.columns] for row in rows])
 
 
 def to_csv(rows: Sequence[Any], view: View) -> str:

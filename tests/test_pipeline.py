@@ -128,7 +128,10 @@ def test_stats_cli():
 
 
 def test_help_on_every_command():
-    for command in ("validate", "build", "stats", "queries", "query"):
+    from kzgraph.cli import main
+
+    assert {"validate", "build", "stats", "queries", "query"} <= set(main.commands)
+    for command in sorted(main.commands):
         proc = run_cli(command, "--help")
         assert proc.returncode == 0 and "Usage:" in proc.stdout
     version = run_cli("--version")
