@@ -89,3 +89,18 @@ def test_cli_bad_query_exit_2():
     assert "line 2" in proc.stderr and "Traceback" not in proc.stderr
     refused = run_cli("query", "--sparql", "DROP ALL")
     assert refused.returncode == 2 and "read-only" in refused.stderr
+
+
+@pytest.mark.parametrize("fmt, parse_as", [("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld")])
+def test_cli_construct_formats(fmt, parse_as):
+    import rdflib
+
+    q = ("CONSTRUCT { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } WHERE { "
+         "?s a <https://w3id.org/kzgraph/ontology#OwnershipStake> ; "
+         "<http://www.w3.org/2000/01/rdf-schema#label> ?l }")
+    proc = run_cli("query", "--sparql", q, "--format", fmt)
+    assert proc.returncode == 0, proc.stderr
+    graph = rdflib.Graph().parse(data=proc.stdout, format=parse_as)
+    assert len(graph) == 5
+    wrong = run_cli("query", "--sparql", q, "--format", "csv")
+    assert wrong.returncode == 2 and "does not fit a CONSTRUCT" in wrong.stderr
