@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    := build
 
-.PHONY: run test install validate build stats showcase clean
+.PHONY: run test install validate build stats showcase docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("kzgraph needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -35,6 +35,9 @@ showcase: install
 	@$(BIN)/kzgraph timeline --kind disruption
 
 run: validate build stats showcase
+
+docs: install
+	$(BIN)/python -m kzgraph.docs docs
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -86,6 +86,50 @@ def build(out_dir, inferred, paths) -> None:
     click.echo(f"wrote {target} ({len(kg)} triples, validated)")
 
 
+@main.command("export")
+@click.option("-f", "--format", "fmt", type=click.Choice(["ttl", "nt", "nq", "trig", "jsonld", "xml"]),
+              default="ttl", show_default=True,
+              help="RDF format; nq, trig and jsonld put each source section in a named graph.")
+@click.option("--inferred", is_flag=True, help="Add the OWL RL closure (own named graph).")
+@click.option("--metadata", is_flag=True,
+              help="Write the VoID + DCAT description of the dataset instead of the graph.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (atomically); standard output when left out.")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@friendly
+def export_command(fmt, inferred, metadata, output, paths) -> None:
+    """Write the validated graph (plus PATHS) in FORMAT: the same bytes on every run."""
+    from .export import export, serialize, write_atomic
+
+    kg = _load(paths)
+    if metadata:
+        from .metadata import describe
+
+        data = serialize(describe(kg), fmt)
+    else:
+        data = export(kg, fmt, inferred=inferred)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    target = write_atomic(output, data)
+    click.echo(f"wrote {target} ({len(data)} bytes)", err=True)
+
+
+@main.command()
+@click.argument("what", type=click.Choice(["ownership", "timeline"]))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Image file: .svg/.png/.pdf (ownership), .png/.svg/.pdf (timeline).")
+@friendly
+def draw(what, output) -> None:
+    """Draw the ownership network (Graphviz) or the timeline of shutdowns, blocking, laws and
+    launches (matplotlib)."""
+    from . import draw as drawing
+
+    target = drawing.draw(_load(()), what, output)
+    click.echo(f"wrote {target}", err=True)
+
+
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
@@ -278,6 +322,30 @@ def series(measure, fmt) -> None:
     from . import render
 
     click.echo(render.render(_load(()).series(measure), render.SERIES, fmt))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 exposes the server to the network).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=5.0, show_default=True,
+              help="Seconds a query may run before it is stopped (503).")
+@click.option("--max-rows", type=click.IntRange(1), default=10_000, show_default=True,
+              help="Largest result (rows or triples); bigger ones are refused (413).")
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Queries evaluated at the same time; more get 503 at once.")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@friendly
+def serve(host, port, timeout, max_rows, workers, paths) -> None:
+    """Serve the validated graph (plus PATHS) over HTTP: a read-only SPARQL endpoint at
+    /sparql, stored queries at /queries, a page for every kz: IRI at /id/..., downloads and a
+    query page at /."""
+    from .server import serve as run_server
+
+    kg = _load(paths)
+    click.echo(f"kzgraph: serving {len(kg)} triples on http://{host}:{port}/ "
+               f"(SPARQL at /sparql; Ctrl-C stops)", err=True)
+    run_server(kg, host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers)
 
 
 if __name__ == "__main__":  # pragma: no cover

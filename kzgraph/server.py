@@ -1,0 +1,571 @@
+"""``kzgraph serve``: the validated graph over HTTP — a SPARQL 1.1 Protocol endpoint, the
+stored queries, linked-data pages for every ``kz:`` IRI, dataset downloads and a query page.
+
+A thin Starlette layer over the Python API: every query goes through `kzgraph.sparql.run`
+(vetted: no update, LOAD, SERVICE or FROM), so the server never writes and never makes an
+outbound request. Queries run on an Oxigraph copy of the validated graph, each in a worker
+thread (Oxigraph releases the GIL), at most ``workers`` at a time; the answer is fully
+rendered before the status line is sent. Limits (see the README's behaviour table):
+
+* a query that takes longer than ``timeout`` seconds → 503 with ``Retry-After``; a query that
+  streams rows is stopped at the deadline, a single long aggregation step finishes in the
+  background and holds its slot until then;
+* every slot busy → 503 at once (runaway queries cannot pile up);
+* more than ``max_rows`` rows (or triples) → 413 asking for a LIMIT (never a silently cut
+  result).
+"""
+from __future__ import annotations
+
+import asyncio
+import html
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+from . import __version__, catalog, sparql
+from .engine import OxigraphEngine, _from_oxigraph, _to_oxigraph
+from .errors import InputError, KzGraphError
+from .namespaces import KZ, PREFIXES, shorten
+from .protocol import (EXTENSIONS, HTTPError, error_status, negotiate, parse_pairs,
+                       query_from, result_format)
+
+STATIC = Path(__file__).resolve().parent / "static"
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_MAX_ROWS = 10_000
+DEFAULT_WORKERS = 4
+MAX_BODY = 128 * 1024        # bytes of a POST body → 413 above
+MAX_QUERY_STRING = 32 * 1024  # bytes of a URL's query string → 414 above (use POST)
+
+_local = threading.local()
+
+
+class ResultTooLarge(Exception):
+    pass
+
+
+class Cancelled(Exception):
+    pass
+
+
+class _Job:
+    def __init__(self, max_rows: int) -> None:
+        self.max_rows = max_rows
+        self.cancelled = False
+
+    def tick(self, count: int) -> None:
+        if self.cancelled:
+            raise Cancelled()
+        if count > self.max_rows:
+            raise ResultTooLarge()
+
+
+class GuardedEngine(OxigraphEngine):
+    """Oxigraph, reading results row by row so that a query stops at the row cap or when its
+    deadline has passed (the `_Job` of the worker thread)."""
+
+    def query(self, prepared, bindings):
+        import pyoxigraph as ox
+
+        job = getattr(_local, "job", None) or _Job(10 ** 12)
+        subs = {ox.Variable(k): _to_oxigraph(v) for k, v in (bindings or {}).items()}
+        result = self.store.query(prepared.text, substitutions=subs or None)
+        try:
+            return self._collect(prepared, result, job)
+        finally:
+            del result  # pyoxigraph iterators must be dropped on the thread that made them
+
+    @staticmethod
+    def _collect(prepared, result, job):
+        import rdflib
+
+        if prepared.form == "ASK":
+            return sparql.QueryResult("ASK", boolean=bool(result))
+        if prepared.form in ("CONSTRUCT", "DESCRIBE"):
+            graph = rdflib.Graph()
+            for count, t in enumerate(result, 1):
+                job.tick(count)
+                graph.add((_from_oxigraph(t.subject), _from_oxigraph(t.predicate),
+                           _from_oxigraph(t.object)))
+            return sparql.QueryResult(prepared.form, graph=graph)
+        variables = [v.value for v in result.variables]
+        rows = []
+        for count, sol in enumerate(result, 1):
+            job.tick(count)
+            rows.append(tuple(_from_oxigraph(sol[v]) for v in variables))
+        return sparql.QueryResult("SELECT", variables=variables, rows=rows)
+
+
+class Runner:
+    """Runs blocking query work in daemon threads, at most ``workers`` at once, each with a
+    deadline. Daemon threads: a runaway query never keeps the process from exiting."""
+
+    def __init__(self, workers: int, timeout: float, max_rows: int) -> None:
+        self.workers, self.timeout, self.max_rows = workers, timeout, max_rows
+        self.slots = threading.BoundedSemaphore(workers)
+
+    async def run(self, func):
+        if not self.slots.acquire(blocking=False):
+            raise HTTPError(503, f"all {self.workers} query workers are busy; try again shortly",
+                            {"Retry-After": str(max(1, round(self.timeout)))})
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        job = _Job(self.max_rows)
+
+        def settle(value, error):
+            if not future.done():
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(value)
+
+        def work():
+            _local.job = job
+            try:
+                value, error = func(), None
+            except BaseException as exc:  # handed to the request, re-raised there
+                # without its traceback: the frames hold pyoxigraph objects that must not
+                # be freed on another thread
+                value, error = None, exc.with_traceback(None)
+                exc.__context__ = exc.__cause__ = None
+            finally:
+                _local.job = None
+                self.slots.release()
+            try:
+                loop.call_soon_threadsafe(settle, value, error)
+            except RuntimeError:  # the loop has closed (server shut down)
+                pass
+
+        threading.Thread(target=work, name="kzgraph-query", daemon=True).start()
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.timeout)
+        except asyncio.TimeoutError:
+            job.cancelled = True
+            raise HTTPError(503, f"the query took longer than {self.timeout:g} s and was "
+                                 "stopped; make it more selective or add a LIMIT",
+                            {"Retry-After": str(max(1, round(self.timeout)))}) from None
+        except asyncio.CancelledError:  # the client went away
+            job.cancelled = True
+            raise
+        except ResultTooLarge:
+            raise HTTPError(413, f"the result has more than {self.max_rows} rows; add a LIMIT "
+                                 f"(at most {self.max_rows}) or a more selective pattern") from None
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def render(result, fmt: str) -> bytes:
+    """A query result in format ``fmt`` (json, xml, csv, tsv, ttl, nt, jsonld, rdfxml)."""
+    from .formats import render as render_text
+
+    if fmt == "rdfxml":
+        from .export import _with_prefixes
+
+        return _with_prefixes(result.graph).serialize(format="xml", encoding="utf-8")
+    return render_text(result, fmt).encode("utf-8")
+
+
+def _graph_bytes(graph, fmt: str) -> bytes:
+    from .export import _with_prefixes, to_ntriples, to_turtle
+
+    if fmt == "ttl":
+        return to_turtle(graph)
+    if fmt == "nt":
+        return to_ntriples(graph)
+    if fmt == "rdfxml":
+        return _with_prefixes(graph).serialize(format="xml", encoding="utf-8")
+    return _with_prefixes(graph).serialize(format="json-ld", auto_compact=True,
+                                           encoding="utf-8")
+
+
+GRAPH_TYPES = {"text/turtle": "ttl", "application/ld+json": "jsonld",
+               "application/n-triples": "nt", "application/rdf+xml": "rdfxml"}
+MEDIA = {"ttl": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
+         "rdfxml": "application/rdf+xml"}
+
+
+def _esc(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def local_href(iri: str) -> str:
+    """The address of a node on this server when it is a kz: IRI, else the IRI itself."""
+    if iri.startswith(KZ):
+        return "/id/" + quote(iri[len(KZ):], safe="-._~")
+    return iri if iri.startswith(("http://", "https://")) else "#"
+
+
+def _link(iri: str, label: str | None = None) -> str:
+    text = label or shorten(iri)
+    return f'<a href="{_esc(local_href(iri))}" title="{_esc(iri)}">{_esc(text)}</a>'
+
+
+def page(title: str, body: str) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{_esc(title)} — kzgraph</title>"
+            "<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body>"
+            "<nav><a href=\"/\">query</a> · <a href=\"/queries\">stored queries</a> · "
+            "<a href=\"/ontology\">ontology</a> · <a href=\"/dataset.ttl\">dataset</a> · "
+            f"<a href=\"/void.ttl\">VoID</a></nav><main>{body}</main></body></html>")
+
+
+def entity_page(entity, facts, sources) -> str:
+    parts = [f"<h1>{_esc(entity.label or entity.curie)}</h1>",
+             f"<p class=\"iri\"><code>{_esc(entity.iri)}</code> · also as "
+             f"<a href=\"?format=ttl\">Turtle</a>, <a href=\"?format=jsonld\">JSON-LD</a></p>"]
+    if entity.alt_labels:
+        parts.append(f"<p>Also called: {_esc('; '.join(entity.alt_labels))}</p>")
+    if entity.types:
+        parts.append("<p>Types: " + ", ".join(_link(t) for t in entity.types) + "</p>")
+    rows = []
+    for f in facts:
+        if f.direction == "in":
+            subject = _link(f.subject, f.subject_label)
+        else:
+            subject = "<em>this</em>"
+        is_node = isinstance(f.object, str) and f.object.startswith(("http://", "https://"))
+        if is_node and (f.object_label is not None or f.object.startswith(KZ)):
+            obj = _link(f.object, f.object_label)
+        elif f.direction == "in":
+            obj = "<em>this</em>"
+        else:
+            obj = _esc(f.object)
+        when = " – ".join(x for x in (f.start, f.end) if x) if (f.start or f.end) else ""
+        if f.as_of:
+            when = (when + " " if when else "") + f"as of {f.as_of}"
+        if f.time_note:
+            when = (when + " " if when else "") + f"({f.time_note})"
+        cited = ", ".join(_link(s, label) for s, label in zip(f.sources, f.source_labels))
+        rows.append(f"<tr><td>{subject}</td><td>{_link(f.predicate, f.predicate_label)}</td>"
+                    f"<td>{obj}</td><td>{_esc(when)}</td><td>{cited}</td></tr>")
+    parts.append(f"<h2>Facts ({len(rows)})</h2><table><thead><tr><th>subject</th>"
+                 "<th>property</th><th>value</th><th>time</th><th>sources</th></tr></thead>"
+                 "<tbody>" + "".join(rows) + "</tbody></table>")
+    if sources:
+        parts.append("<h2>Sources</h2><ul>" + "".join(
+            f"<li>{_link(s.iri, s.label)}</li>" for s in sources) + "</ul>")
+    return page(entity.label or entity.curie, "".join(parts))
+
+
+def queries_page(stored) -> str:
+    items = []
+    for q in stored:
+        params = ", ".join(f"<code>{_esc(p.name)}</code> ({_esc(p.type)}"
+                           f"{', required' if p.required else ''})" for p in q.params) or "—"
+        items.append(f"<tr><td><a href=\"/?query={_esc(quote(q.name))}\">{_esc(q.name)}</a>"
+                     f"</td><td>{_esc(q.title)}<br><small>{_esc(q.description)}</small></td>"
+                     f"<td>{params}</td><td><a href=\"/queries/{_esc(quote(q.name))}?format=csv\">"
+                     "csv</a> · <a href=\"/queries/" + _esc(quote(q.name)) + "?format=json\">"
+                     "json</a></td></tr>")
+    return page("Stored queries", "<h1>Stored queries</h1><table><thead><tr><th>name</th>"
+                "<th>question</th><th>parameters</th><th>run</th></tr></thead><tbody>"
+                + "".join(items) + "</tbody></table>")
+
+
+def void_turtle(kg, base: str) -> bytes:
+    """The VoID + DCAT description (`kzgraph.metadata.describe`) with this server's endpoint
+    and downloads; a small VoID description (title, size, endpoint, dumps) without it."""
+    from rdflib import URIRef
+
+    from .export import to_turtle
+
+    void_ns, dcat_ns = "http://rdfs.org/ns/void#", "http://www.w3.org/ns/dcat#"
+    try:
+        from .metadata import DATASET, describe
+
+        graph = describe(kg)
+    except (ImportError, AttributeError):
+        graph = None
+    if graph is not None:
+        endpoint = URIRef(base + "sparql")
+        for prop in (URIRef(void_ns + "sparqlEndpoint"), URIRef(dcat_ns + "endpointURL")):
+            for subject, obj in list(graph.subject_objects(prop)):
+                graph.remove((subject, prop, obj))
+                graph.add((subject, prop, endpoint))
+        for ext in ("ttl", "nt", "jsonld"):
+            graph.add((URIRef(DATASET), URIRef(void_ns + "dataDump"),
+                       URIRef(f"{base}dataset.{ext}")))
+        return to_turtle(graph)
+    from rdflib import RDF, Graph, Literal, Namespace, URIRef
+    from rdflib.namespace import DCTERMS, XSD
+
+    void = Namespace("http://rdfs.org/ns/void#")
+    g = Graph(bind_namespaces="none")
+    g.bind("void", void)
+    g.bind("dcterms", DCTERMS)
+    ds = URIRef("https://w3id.org/kzgraph/dataset")
+    g.add((ds, RDF.type, void.Dataset))
+    g.add((ds, DCTERMS.title, Literal("kzgraph: telecommunications and the internet in "
+                                      "Kazakhstan", lang="en")))
+    g.add((ds, void.triples, Literal(len(kg), datatype=XSD.integer)))
+    g.add((ds, void.uriSpace, Literal(KZ)))
+    g.add((ds, void.sparqlEndpoint, URIRef(base + "sparql")))
+    for ext in ("ttl", "nt", "jsonld"):
+        g.add((ds, void.dataDump, URIRef(f"{base}dataset.{ext}")))
+    g.add((ds, void.vocabulary, URIRef(PREFIXES["kzo"])))
+    return g.serialize(format="turtle", encoding="utf-8")
+
+
+# -- the app ---------------------------------------------------------------------------------
+
+
+def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
+               workers: int = DEFAULT_WORKERS):
+    """The Starlette app serving ``kg`` (a `kzgraph.KZGraph`, normally ``kzgraph.load()``)."""
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.requests import Request
+    from starlette.responses import (FileResponse, HTMLResponse, JSONResponse,
+                                     PlainTextResponse, RedirectResponse, Response)
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    if isinstance(kg.engine, OxigraphEngine):
+        engine = GuardedEngine(kg.engine.store)
+    else:
+        engine = GuardedEngine(OxigraphEngine.from_graph(kg.graph).store)
+    runner = Runner(workers, timeout, max_rows)
+    cache: dict = {}
+    cache_lock = threading.Lock()
+
+    def cached(key, build):
+        with cache_lock:
+            if key not in cache:
+                cache[key] = build()
+            return cache[key]
+
+    def error(exc: Exception) -> Response:
+        status = error_status(exc)
+        message = exc.message if isinstance(exc, HTTPError) else str(exc)
+        headers = exc.headers if isinstance(exc, HTTPError) else {}
+        return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+
+    async def answer(request: Request, text: str, bindings: dict, fmt: str | None,
+                     filename: str = "result") -> Response:
+        prepared = sparql.prepare(text)  # syntax / refusal errors before any work
+        key, media = result_format(prepared.form, request.headers.get("accept"), fmt)
+
+        def work():
+            return render(sparql.run(engine, text, bindings), key)
+
+        body = await runner.run(work)
+        headers = {"Vary": "Accept"}
+        if fmt:
+            headers["Content-Disposition"] = \
+                f'attachment; filename="{filename}.{EXTENSIONS[key]}"'
+        charset = "" if key == "jsonld" or media.endswith("+xml") else "; charset=utf-8"
+        return Response(body, media_type=None, headers={**headers,
+                                                          "Content-Type": media + charset})
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            raw = request.scope.get("query_string", b"")
+            pairs = parse_pairs(raw, "query string")
+            body = b""
+            if request.method == "POST":
+                length = request.headers.get("content-length")
+                if length and length.isdigit() and int(length) > MAX_BODY:
+                    raise HTTPError(413, f"the request body is over {MAX_BODY} bytes")
+                chunks, size = [], 0
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > MAX_BODY:
+                        raise HTTPError(413, f"the request body is over {MAX_BODY} bytes")
+                    chunks.append(chunk)
+                body = b"".join(chunks)
+            elif not pairs and "text/html" in request.headers.get("accept", ""):
+                return RedirectResponse("/", status_code=303)
+            asked = query_from(request.method, pairs, request.headers.get("content-type"), body)
+            return await answer(request, asked.query, {}, asked.fmt)
+        except (HTTPError, KzGraphError) as exc:
+            return error(exc)
+
+    async def list_queries(request: Request) -> Response:
+        stored = [q for q in catalog.load().values()]
+        if negotiate(request.headers.get("accept"), ["application/json", "text/html"]) \
+                == "text/html" and request.query_params.get("format") != "json":
+            return HTMLResponse(queries_page(stored))
+        return JSONResponse([{
+            "name": q.name, "title": q.title, "description": q.description,
+            "params": [{"name": p.name, "type": p.type, "required": p.required,
+                        "default": p.default, "description": p.description} for p in q.params],
+            "examples": list(q.examples), "text": q.text,
+            "href": f"/queries/{q.name}"} for q in stored])
+
+    async def stored_query(request: Request) -> Response:
+        try:
+            name = request.path_params["name"]
+            pairs = parse_pairs(request.scope.get("query_string", b""), "query string")
+            values, fmt = {}, None
+            for key, value in pairs:
+                if key == "format":
+                    fmt = value
+                elif key in values:
+                    raise HTTPError(400, f"parameter {key!r} is given more than once")
+                else:
+                    values[key] = value
+            stored = catalog.get(name)
+            bindings = catalog.bindings(stored, values)
+            return await answer(request, stored.text, bindings, fmt, filename=name)
+        except (HTTPError, KzGraphError) as exc:
+            return error(exc)
+
+    def _entity_graph(iri: str):
+        from rdflib import URIRef
+
+        text = ("CONSTRUCT { ?e ?p ?o . ?s ?q ?e } WHERE { { ?e ?p ?o } UNION { ?s ?q ?e } }")
+        return sparql.run(kg.engine, text, {"e": URIRef(iri)}).graph
+
+    async def entity(request: Request) -> Response:
+        local = request.path_params["local"]
+        iri = KZ + local
+        fmt = request.query_params.get("format")
+        if fmt is not None and fmt not in MEDIA:
+            return PlainTextResponse(f"format must be one of {', '.join(MEDIA)}\n", 400)
+        media = MEDIA[fmt] if fmt else negotiate(
+            request.headers.get("accept"), ["text/html", *GRAPH_TYPES])
+        if media is None:
+            return PlainTextResponse("available: text/html, " + ", ".join(GRAPH_TYPES) + "\n",
+                                     406)
+        headers = {"Vary": "Accept"}
+        if media == "text/html":
+            def build():
+                found = kg.entity(iri)
+                return entity_page(found, found.facts(), found.sources())
+            try:
+                return HTMLResponse(await run_in_threadpool(build), headers=headers)
+            except (LookupError, InputError):
+                return HTMLResponse(page("Not found", f"<h1>Not found</h1><p>No node "
+                                                      f"<code>{_esc(iri)}</code> in the graph."
+                                                      "</p>"), 404)
+        graph = await run_in_threadpool(_entity_graph, iri)
+        if len(graph) == 0:
+            return PlainTextResponse(f"no node {iri} in the graph\n", 404)
+        body = await run_in_threadpool(_graph_bytes, graph, GRAPH_TYPES[media])
+        return Response(body, headers={**headers, "Content-Type": media})
+
+    def _download(kind: str, fmt: str) -> bytes:
+        if kind == "dataset":
+            return _graph_bytes(kg.graph, fmt)
+        from rdflib import Graph
+
+        from .paths import ontology_file
+
+        if fmt == "ttl":
+            return ontology_file().read_bytes()
+        graph = Graph()
+        graph.parse(ontology_file(), format="turtle")
+        return _graph_bytes(graph, fmt)
+
+    async def download(request: Request) -> Response:
+        kind, ext = request.path_params["kind"], request.path_params.get("ext")
+        if kind not in ("dataset", "ontology"):
+            return PlainTextResponse("not found; see / for what this server offers\n", 404)
+        if ext is None:
+            media = negotiate(request.headers.get("accept"), list(GRAPH_TYPES))
+            if media is None:
+                return PlainTextResponse("available: " + ", ".join(GRAPH_TYPES) + "\n", 406)
+            ext = GRAPH_TYPES[media]
+        if ext not in ("ttl", "nt", "jsonld"):
+            return PlainTextResponse("available: .ttl, .nt, .jsonld\n", 404)
+        body = await run_in_threadpool(cached, (kind, ext), lambda: _download(kind, ext))
+        return Response(body, headers={"Content-Type": MEDIA[ext], "Vary": "Accept"})
+
+    async def void(request: Request) -> Response:
+        base = str(request.base_url)
+        body = await run_in_threadpool(cached, ("void", base), lambda: void_turtle(kg, base))
+        return Response(body, headers={"Content-Type": "text/turtle"})
+
+    async def home(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__, "triples": len(kg),
+                             "timeout": timeout, "max_rows": max_rows, "workers": workers})
+
+    routes = [
+        Route("/", home, methods=["GET"]),
+        Route("/sparql", endpoint, methods=["GET", "POST"]),
+        Route("/queries", list_queries, methods=["GET"]),
+        Route("/queries/{name}", stored_query, methods=["GET"]),
+        Route("/id/{local:path}", entity, methods=["GET"]),
+        Route("/void.ttl", void, methods=["GET"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/{kind:str}.{ext:str}", download, methods=["GET"]),
+        Route("/{kind:str}", download, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+    middleware = [Middleware(_Limits), Middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"], expose_headers=["Content-Disposition", "Retry-After"],
+        max_age=86400)]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.runner = runner
+    return app
+
+
+class _Limits:
+    """ASGI middleware: 414 for an over-long query string, for every route, before routing;
+    security headers on every answer."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if len(scope.get("query_string", b"")) > MAX_QUERY_STRING:
+            body = (f"the query string is over {MAX_QUERY_STRING} bytes; POST the query "
+                    "instead\n").encode()
+            await send({"type": "http.response.start", "status": 414, "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"access-control-allow-origin", b"*")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _block_outbound() -> None:
+    """Defence in depth for ``serve``: refuse any socket connection that is not to loopback
+    (Python-level only; the real guard is the query vetting in `kzgraph.sparql`)."""
+    import sys
+
+    def hook(event, args):
+        if event == "socket.connect":
+            address = args[1]
+            host = address[0] if isinstance(address, tuple) else ""
+            if isinstance(address, tuple) and host not in ("127.0.0.1", "::1", "localhost"):
+                raise PermissionError(f"kzgraph serve makes no outbound connections ({host})")
+        elif event == "urllib.Request":
+            raise PermissionError("kzgraph serve makes no outbound requests")
+
+    sys.addaudithook(hook)
+
+
+def serve(kg=None, *, host: str = "127.0.0.1", port: int = 8000,
+          timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
+          workers: int = DEFAULT_WORKERS, log_level: str = "info") -> None:
+    """Serve ``kg`` (default: the validated packaged graph) until interrupted."""
+    import uvicorn
+
+    if kg is None:
+        from . import load
+
+        kg = load()
+    app = create_app(kg, timeout=timeout, max_rows=max_rows, workers=workers)
+    _block_outbound()
+    uvicorn.run(app, host=host, port=port, http="h11", log_level=log_level,
+                h11_max_incomplete_event_size=256 * 1024, timeout_graceful_shutdown=2)
