@@ -448,17 +448,17 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         return Response(body, headers={**headers, "Content-Type": media})
 
     def _download(kind: str, fmt: str) -> bytes:
-        if kind == "dataset":
-            return _graph_bytes(kg.graph, fmt)
-        from rdflib import Graph
+        """The same bytes as ``kzgraph export`` (dataset) or the ontology file in ``fmt``."""
+        from .export import serialize
 
+        if kind == "dataset":
+            return serialize(kg.graph, fmt)
+        from .loader import parse_turtle
         from .paths import ontology_file
 
         if fmt == "ttl":
             return ontology_file().read_bytes()
-        graph = Graph()
-        graph.parse(ontology_file(), format="turtle")
-        return _graph_bytes(graph, fmt)
+        return serialize(parse_turtle(ontology_file()), fmt)
 
     async def download(request: Request) -> Response:
         kind, ext = request.path_params["kind"], request.path_params.get("ext")
