@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.test_server import free_port, wait_until_up
+from tests.test_server import server_thread
 
 CHROMIUM = os.environ.get("KZGRAPH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "web.png"
@@ -29,20 +28,10 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 @pytest.fixture(scope="module")
 def site(kg):
-    import uvicorn
-
     from kzgraph.server import create_app
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(kg), host="127.0.0.1", port=port,
-                                           log_level="warning", http="h11"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}/"
-    wait_until_up(url)
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    with server_thread(create_app(kg)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

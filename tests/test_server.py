@@ -6,6 +6,7 @@ that the runaway query it is given dies with it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -46,25 +47,34 @@ def wait_until_up(base: str, seconds: float = 120) -> None:
     raise RuntimeError(f"server at {base} did not start")
 
 
-@pytest.fixture(scope="module")
-def base(kg):
-    """The server in a thread of this process on a free loopback port; its base URL."""
+@contextlib.contextmanager
+def server_thread(app, **config):
+    """Run ``app`` with uvicorn in a thread of this process on a free loopback port; yields
+    its base URL and stops the server on exit."""
     import uvicorn
 
-    from kzgraph.server import create_app
-
     port = free_port()
-    config = uvicorn.Config(create_app(kg, timeout=10, max_rows=100_000), host="127.0.0.1",
-                            port=port, log_level="warning", http="h11",
-                            h11_max_incomplete_event_size=256 * 1024)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           http="h11", **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}/"
-    wait_until_up(url)
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    try:
+        wait_until_up(url)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def base(kg):
+    """The server in a thread of this process on a free loopback port; its base URL."""
+    from kzgraph.server import create_app
+
+    with server_thread(create_app(kg, timeout=10, max_rows=100_000),
+                       h11_max_incomplete_event_size=256 * 1024) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
