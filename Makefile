@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    := build
 
-.PHONY: run test install validate build stats showcase docs clean
+.PHONY: run test install validate build stats showcase docs bench loadtest clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("kzgraph needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -38,6 +38,12 @@ run: validate build stats showcase
 
 docs: install
 	$(BIN)/python -m kzgraph.docs docs
+
+bench: install
+	$(BIN)/python bench/run.py
+
+loadtest: install
+	$(BIN)/python bench/loadtest.py
 
 test: install
 	$(BIN)/python -m pytest -q

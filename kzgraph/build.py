@@ -53,7 +53,13 @@ def load_graph(files: list[Path], *, reasoning: bool = False, validate: bool = T
     if validate:
         from .validate import validate_graph
 
-        report = validate_graph(graph, origin)
+        from contextlib import nullcontext
+
+        from .progress import bar
+
+        big = len(graph) > 100_000  # a bar only for big graphs (and only on a terminal)
+        with bar("validating (SHACL, checks, consistency)") if big else nullcontext():
+            report = validate_graph(graph, origin)
         if not report.conforms:
             raise ValidationError(report)
     if reasoning:
@@ -64,3 +70,4 @@ def load_graph(files: list[Path], *, reasoning: bool = False, validate: bool = T
     if use_cache:
         cache.store(digest, graph)
     return graph
+

@@ -41,14 +41,23 @@ def friendly(func):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="kzgraph")
-def main() -> None:
+@click.option("--engine", default="memory", show_default=True, envvar="KZGRAPH_ENGINE",
+              metavar="memory|oxigraph|URL",
+              help="Where queries run: rdflib in memory, Oxigraph, or the http(s) URL of a "
+                   "SPARQL 1.1 query endpoint (then nothing is loaded locally).")
+def main(engine) -> None:
     """kzgraph: the knowledge graph of telecommunications and the internet in Kazakhstan."""
+
+
+def _engine() -> str:
+    ctx = click.get_current_context(silent=True)
+    return (ctx.find_root().params.get("engine") if ctx else None) or "memory"
 
 
 def _load(paths, reasoning=False):
     from . import load
 
-    return load(list(paths), reasoning=reasoning)
+    return load(list(paths), reasoning=reasoning, engine=_engine())
 
 
 @main.command()
@@ -322,6 +331,25 @@ def series(measure, fmt) -> None:
     from . import render
 
     click.echo(render.render(_load(()).series(measure), render.SERIES, fmt))
+
+
+@main.command()
+@click.option("--endpoint", required=True, metavar="URL",
+              help="The server's SPARQL 1.1 Graph Store Protocol URL (Oxigraph: "
+                   "http://HOST:PORT/store).")
+@click.option("--graph", "graph_iri", metavar="IRI",
+              help="Named graph to replace; the default graph when left out.")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@friendly
+def publish(endpoint, graph_iri, paths) -> None:
+    """Upload the validated graph (plus PATHS) to a SPARQL server with the Graph Store HTTP
+    Protocol. PUT replaces the target graph, so a rerun leaves no duplicates."""
+    from .engine import publish as upload
+
+    kg = _load(paths)
+    sent = upload(kg.graph, endpoint, graph_iri)
+    click.echo(f"published {len(kg)} triples ({sent} bytes) to {endpoint} "
+               f"({'graph <' + graph_iri + '>' if graph_iri else 'default graph'})", err=True)
 
 
 @main.command()

@@ -121,3 +121,235 @@ class OxigraphEngine:
         variables = [v.value for v in result.variables]
         rows = [tuple(_from_oxigraph(sol[v]) for v in variables) for sol in result]
         return QueryResult("SELECT", variables=variables, rows=rows)
+
+
+# -- any SPARQL 1.1 server -----------------------------------------------------------------------
+
+_TOKEN = None
+
+
+def _tokens(text: str):
+    """Split vetted SPARQL text into (kind, text) tokens: comment, string, iri, var, word,
+    punct, space. Only variables are ever rewritten; everything else is copied verbatim."""
+    import re
+
+    global _TOKEN
+    if _TOKEN is None:
+        _TOKEN = re.compile(r'''
+            (?P<comment>\#[^\n]*)
+          | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|'\'\'(?:[^'\\]|\\.|'(?!''))*'\'\'
+                      |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+          | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+          | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
+          | (?P<word>[A-Za-z_][A-Za-z0-9_-]*)
+          | (?P<space>\s+)
+          | (?P<punct>.)''', re.X | re.S)
+    for match in _TOKEN.finditer(text):
+        yield match.lastgroup, match.group()
+
+
+def substitute(text: str, bindings: dict) -> str:
+    """Bind variables the way Oxigraph's substitutions and rdflib's initBindings do
+    (SEP-0007): every occurrence of a bound ``?var`` becomes the constant, and ``?var`` in
+    the outermost projection becomes ``(constant AS ?var)``, so the answer still has the
+    column (in a sub-SELECT's projection it becomes ``(constant AS ?kzgraph_bound_var)``).
+
+    Safe by construction: the query is cut into tokens (strings, IRIs and comments are
+    opaque), only variable tokens are replaced, and each replacement is the term's own
+    escaped serialisation (rdflib ``.n3()``; IRIs with forbidden characters are refused).
+    The caller re-parses the result (`kzgraph.sparql.prepare`) before sending it.
+    """
+    from rdflib import Literal, URIRef
+
+    if not bindings:
+        return text
+    terms = {}
+    for name, term in bindings.items():
+        if isinstance(term, URIRef):
+            value = str(term)
+            if any(c in value for c in '<>"{}|^`\\') or any(ord(c) <= 0x20 for c in value):
+                from .errors import InputError
+
+                raise InputError(f"parameter {name!r}: not a valid IRI: {value!r}")
+            terms[name] = f"<{value}>"
+        elif isinstance(term, Literal):
+            terms[name] = term.n3()
+        else:
+            raise TypeError(f"cannot bind {term!r} on a remote engine")
+    out: list[str] = []
+    clause = None  # "select", "group" or "order" while in those clauses
+    depth = clause_depth = braces = 0
+    outer = False  # in the outermost SELECT clause (sub-SELECTs are inside braces)
+    last = ""  # the previous significant token, upper-cased when a keyword
+    for kind, tok in _tokens(text):
+        if kind == "word":
+            upper = tok.upper()
+            if upper == "SELECT":
+                clause, clause_depth, outer = "select", depth, braces == 0
+            elif upper == "BY" and last in ("GROUP", "ORDER"):
+                clause, clause_depth = last.lower(), depth
+            elif upper in ("WHERE", "FROM", "HAVING", "LIMIT", "OFFSET", "VALUES", "GROUP",
+                           "ORDER"):
+                clause = None
+        elif kind == "punct":
+            if tok == "(":
+                depth += 1
+            elif tok == ")":
+                depth -= 1
+            elif tok in "{}":
+                braces += 1 if tok == "{" else -1
+                clause = None
+        elif kind == "var" and tok[1:] in terms and last != "AS":
+            constant = terms[tok[1:]]
+            if clause == "select" and depth == clause_depth:
+                # A sub-SELECT projects the constant under a fresh name: re-projecting ?var
+                # there would clash with the outer (constant AS ?var).
+                tok = f"({constant} AS {tok if outer else '?kzgraph_bound_' + tok[1:]})"
+            elif clause in ("group", "order") and depth == clause_depth:
+                tok = f"({constant})"
+            else:
+                tok = constant
+        if kind not in ("space", "comment"):
+            last = tok.upper() if kind == "word" else tok
+        out.append(tok)
+    return "".join(out)
+
+
+def _json_term(cell):
+    from rdflib import BNode, Literal, URIRef
+
+    if cell is None:
+        return None
+    kind = cell["type"]
+    if kind == "uri":
+        return URIRef(cell["value"])
+    if kind == "bnode":
+        return BNode(cell["value"])
+    if cell.get("xml:lang"):
+        return Literal(cell["value"], lang=cell["xml:lang"])
+    datatype = cell.get("datatype")
+    if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
+        return Literal(cell["value"], datatype=URIRef(datatype))
+    return Literal(cell["value"])
+
+
+class RemoteEngine:
+    """Any SPARQL 1.1 server, spoken to with the SPARQL 1.1 Protocol (POST
+    ``application/sparql-query``). Queries are vetted here first like on every engine;
+    parameters are substituted into the text as escaped constants (`substitute`), because a
+    protocol request cannot carry bindings. Put ``?default-graph-uri=IRI`` in the URL to read
+    a named graph. Only ``http``/``https`` URLs; nothing is loaded or validated locally."""
+
+    name = "remote"
+
+    def __init__(self, url: str, timeout: float = 60.0) -> None:
+        from urllib.parse import urlsplit
+
+        from .errors import InputError
+
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise InputError(f"not an http(s) SPARQL endpoint URL: {url!r}")
+        self.url = url
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"RemoteEngine({self.url!r})"
+
+    def _post(self, text: str, accept: str) -> bytes:
+        import urllib.error
+        import urllib.request
+
+        from .errors import KzGraphError
+
+        request = urllib.request.Request(
+            self.url, data=text.encode("utf-8"), method="POST",
+            headers={"Content-Type": "application/sparql-query; charset=utf-8",
+                     "Accept": accept, "User-Agent": "kzgraph"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(500).decode("utf-8", "replace").strip()
+            raise KzGraphError(f"{self.url}: HTTP {exc.code}: {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise KzGraphError(f"{self.url}: cannot reach the SPARQL server: "
+                               f"{getattr(exc, 'reason', exc)}") from None
+
+    def __len__(self) -> int:
+        from .sparql import prepare
+
+        result = self.query(prepare("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"), {})
+        return int(result.rows[0][0])
+
+    def query(self, prepared: Prepared, bindings: dict) -> QueryResult:
+        import json
+
+        from .loader import keep_lexical_forms
+        from .sparql import prepare
+
+        keep_lexical_forms()
+        text = prepared.text
+        if bindings:
+            text = substitute(text, bindings)
+            again = prepare(text)  # the rewritten query is vetted again
+            if again.form != prepared.form or again.variables != prepared.variables:
+                raise RuntimeError("parameter substitution changed the query's shape")
+        if prepared.form in ("CONSTRUCT", "DESCRIBE"):
+            import rdflib
+
+            data = self._post(text, "application/n-triples")
+            graph = rdflib.Graph()
+            graph.parse(data=data.decode("utf-8"), format="nt")
+            return QueryResult(prepared.form, graph=graph)
+        answer = json.loads(self._post(text, "application/sparql-results+json"))
+        if prepared.form == "ASK":
+            return QueryResult("ASK", boolean=bool(answer["boolean"]))
+        variables = list(answer["head"].get("vars", []))
+        rows = [tuple(_json_term(b.get(v)) for v in variables)
+                for b in answer["results"]["bindings"]]
+        return QueryResult("SELECT", variables=variables, rows=rows)
+
+
+def publish(graph, endpoint: str, graph_iri: str | None = None, timeout: float = 600.0) -> int:
+    """Upload ``graph`` to a SPARQL 1.1 Graph Store (``endpoint``: the Graph Store Protocol
+    URL, e.g. ``http://host:7878/store`` for Oxigraph) with PUT, which *replaces* the target
+    graph (``?graph=IRI``, else ``?default``): running it twice leaves no duplicates. Returns
+    the number of bytes sent."""
+    import urllib.error
+    import urllib.request
+    from urllib.parse import quote, urlsplit
+
+    from .errors import InputError, KzGraphError
+    from .export import to_ntriples
+
+    if urlsplit(endpoint).scheme not in ("http", "https") or not urlsplit(endpoint).netloc:
+        raise InputError(f"not an http(s) Graph Store URL: {endpoint!r}")
+    if graph_iri is not None and (not urlsplit(graph_iri).scheme
+                                  or any(c in graph_iri for c in '<>" {}|\\^`')):
+        raise InputError(f"--graph must be an absolute IRI, got {graph_iri!r}")
+    target = "graph=" + quote(graph_iri, safe="") if graph_iri else "default"
+    url = endpoint + ("&" if "?" in endpoint else "?") + target
+    data = to_ntriples(graph)
+    from .progress import bar
+
+    chunk = 1 << 20
+
+    def body():
+        with bar("publishing", total=len(data)) as advance:
+            for start in range(0, len(data), chunk):
+                yield data[start:start + chunk]
+                advance(min(chunk, len(data) - start))
+
+    request = urllib.request.Request(url, data=body(), method="PUT", headers={
+        "Content-Type": "application/n-triples", "Content-Length": str(len(data)),
+        "User-Agent": "kzgraph"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read(500).decode("utf-8", "replace").strip()
+        raise KzGraphError(f"{url}: HTTP {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise KzGraphError(f"{url}: cannot reach the Graph Store: "
+                           f"{getattr(exc, 'reason', exc)}") from None
+    return len(data)

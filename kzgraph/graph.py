@@ -43,8 +43,18 @@ class KZGraph:
         from .build import input_files, load_graph
         from .engine import MemoryEngine
 
+        if isinstance(engine, str) and engine.startswith(("http://", "https://")):
+            # A SPARQL server: nothing is read or validated here (the publisher validated
+            # the graph before `kzgraph publish`); every call becomes a protocol request.
+            from .engine import RemoteEngine
+
+            if paths or reasoning:
+                raise InputError("a remote engine serves the server's graph: local files and "
+                                 "reasoning cannot be added to it")
+            return cls(RemoteEngine(engine), [], reasoning=False)
         if engine not in ("memory", "oxigraph"):
-            raise InputError(f"unknown engine {engine!r}; available: memory, oxigraph")
+            raise InputError(f"unknown engine {engine!r}; available: memory, oxigraph or the "
+                             f"http(s) URL of a SPARQL endpoint")
         files = input_files(list(paths or []))
         graph = load_graph(files, reasoning=reasoning, validate=validate, use_cache=cache)
         if engine == "oxigraph":

@@ -53,12 +53,25 @@ def load_files(paths: Iterable[Path | str]):
     """Merge Turtle files into one graph; also return which file each subject came from."""
     import rdflib
 
+    from .progress import bar
+
+    paths = list(paths)
+    sizes = [Path(p).stat().st_size if Path(p).is_file() else 0 for p in paths]
     graph = rdflib.Graph()
     origin: dict = {}
-    for path in paths:
-        part = parse_turtle(path)
-        name = Path(path).name
-        for s in part.subjects(unique=True):
-            origin.setdefault(s, name)
-        graph += part
+    # A bar only for big inputs (and only on a terminal: see kzgraph.progress).
+    with bar("loading", total=sum(sizes)) if sum(sizes) > 5_000_000 else _quiet() as advance:
+        for path, size in zip(paths, sizes):
+            part = parse_turtle(path)
+            name = Path(path).name
+            for s in part.subjects(unique=True):
+                origin.setdefault(s, name)
+            graph += part
+            advance(size)
     return graph, origin
+
+
+def _quiet():
+    from contextlib import nullcontext
+
+    return nullcontext(lambda amount=1: None)

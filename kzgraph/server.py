@@ -68,7 +68,10 @@ class GuardedEngine(OxigraphEngine):
 
         job = getattr(_local, "job", None) or _Job(10 ** 12)
         subs = {ox.Variable(k): _to_oxigraph(v) for k, v in (bindings or {}).items()}
-        result = self.store.query(prepared.text, substitutions=subs or None)
+        try:
+            result = self.store.query(prepared.text, substitutions=subs or None)
+        except SyntaxError as exc:  # a query rdflib accepts and Oxigraph does not: still a 400
+            raise sparql.QuerySyntaxError(str(exc)) from None
         try:
             return self._collect(prepared, result, job)
         finally:

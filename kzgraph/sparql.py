@@ -99,6 +99,10 @@ def prepare(text: str) -> Prepared:
                            "kzgraph is read-only") from None
     except Exception as exc:  # pyparsing can raise other errors on pathological input
         raise QuerySyntaxError(str(exc)) from None
+    undeclared = _undeclared_prefixes(tree)
+    # rdflib would accept its built-in prefixes (rdfs:, skos: ...) undeclared; Oxigraph not
+    if undeclared is not None:
+        raise QuerySyntaxError(f"unknown prefix '{undeclared}:' (declare it with PREFIX)")
     body = tree[1]
     if "datasetClause" in body.keys():
         raise QueryRefused("FROM and FROM NAMED are not allowed: kzgraph never loads remote or "
@@ -109,7 +113,8 @@ def prepare(text: str) -> Prepared:
         message = str(exc)
         match = re.search(r"Unknown namespace prefix : (\S+)", message)
         if match:
-            message = f"unknown prefix '{match.group(1)}:' (declare it with PREFIX)"
+            prefix = "" if match.group(1) == "None" else match.group(1)
+            message = f"unknown prefix '{prefix}:' (declare it with PREFIX)"
         raise QuerySyntaxError(message) from None
 
     def visit(node):
@@ -122,6 +127,28 @@ def prepare(text: str) -> Prepared:
             "DescribeQuery": "DESCRIBE"}[query.algebra.name]
     variables = tuple(str(v) for v in query.algebra.get("PV", ())) if form == "SELECT" else ()
     return Prepared(text=text, form=form, variables=variables, parsed=query)
+
+
+def _undeclared_prefixes(tree) -> str | None:
+    """The first prefix used in a parsed query but not declared with PREFIX, or None."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    declared = {dict.get(decl, "prefix") or "" for decl in tree[0]
+                if getattr(decl, "name", None) == "PrefixDecl"}
+    stack = [tree[1]]
+    while stack:  # iterative: deeply nested queries must not hit the recursion limit
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            if node.name == "pname":
+                prefix = dict.get(node, "prefix") or ""
+                if prefix not in declared:
+                    return prefix
+            stack.extend(node.values())
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)) or hasattr(node, "asList"):
+            stack.extend(node)
+    return None
 
 
 def run(engine, text: str, bindings: dict[str, Any] | None = None) -> QueryResult:
