@@ -256,24 +256,13 @@ class RemoteEngine:
         return f"RemoteEngine({self.url!r})"
 
     def _post(self, text: str, accept: str) -> bytes:
-        import urllib.error
         import urllib.request
-
-        from .errors import KzGraphError
 
         request = urllib.request.Request(
             self.url, data=text.encode("utf-8"), method="POST",
             headers={"Content-Type": "application/sparql-query; charset=utf-8",
                      "Accept": accept, "User-Agent": "kzgraph"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return response.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read(500).decode("utf-8", "replace").strip()
-            raise KzGraphError(f"{self.url}: HTTP {exc.code}: {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise KzGraphError(f"{self.url}: cannot reach the SPARQL server: "
-                               f"{getattr(exc, 'reason', exc)}") from None
+        return _send(request, self.timeout, "the SPARQL server")
 
     def __len__(self) -> int:
         from .sparql import prepare
@@ -315,11 +304,10 @@ def publish(graph, endpoint: str, graph_iri: str | None = None, timeout: float =
     URL, e.g. ``http://host:7878/store`` for Oxigraph) with PUT, which *replaces* the target
     graph (``?graph=IRI``, else ``?default``): running it twice leaves no duplicates. Returns
     the number of bytes sent."""
-    import urllib.error
     import urllib.request
     from urllib.parse import quote, urlsplit
 
-    from .errors import InputError, KzGraphError
+    from .errors import InputError
     from .export import to_ntriples
 
     if urlsplit(endpoint).scheme not in ("http", "https") or not urlsplit(endpoint).netloc:
@@ -343,13 +331,24 @@ def publish(graph, endpoint: str, graph_iri: str | None = None, timeout: float =
     request = urllib.request.Request(url, data=body(), method="PUT", headers={
         "Content-Type": "application/n-triples", "Content-Length": str(len(data)),
         "User-Agent": "kzgraph"})
+    _send(request, timeout, "the Graph Store")
+    return len(data)
+
+
+def _send(request, timeout: float, service: str) -> bytes:
+    """Send one HTTP request; the response body, or a `KzGraphError` naming the URL and the
+    server's own message (never a traceback)."""
+    import urllib.error
+    import urllib.request
+
+    from .errors import KzGraphError
+
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            response.read()
+            return response.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read(500).decode("utf-8", "replace").strip()
-        raise KzGraphError(f"{url}: HTTP {exc.code}: {detail}") from None
+        raise KzGraphError(f"{request.full_url}: HTTP {exc.code}: {detail}") from None
     except (urllib.error.URLError, OSError) as exc:
-        raise KzGraphError(f"{url}: cannot reach the Graph Store: "
+        raise KzGraphError(f"{request.full_url}: cannot reach {service}: "
                            f"{getattr(exc, 'reason', exc)}") from None
-    return len(data)
