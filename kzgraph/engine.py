@@ -63,22 +63,63 @@ def _to_oxigraph(term):
     raise TypeError(f"cannot bind {term!r}")
 
 
-def _from_oxigraph(term):
-    import pyoxigraph as ox
-    from rdflib import BNode, Literal, URIRef
+class _FromOxigraph:
+    """pyoxigraph terms → rdflib terms, memoised per result (labels and classes repeat in
+    every row; converting once is the cheap part of reading a large answer)."""
 
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
-    if datatype == "http://www.w3.org/2001/XMLSchema#string":
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(datatype))
+    def __init__(self) -> None:
+        import pyoxigraph as ox
+        from rdflib import BNode, Literal, URIRef
+
+        self.kinds = {ox.NamedNode: URIRef, ox.BlankNode: BNode}
+        self.Literal, self.URIRef = Literal, URIRef
+        self.memo: dict = {None: None}
+
+    def __call__(self, term):
+        try:
+            return self.memo[term]
+        except KeyError:
+            pass
+        kind = self.kinds.get(type(term))
+        if kind is not None:
+            out = kind(term.value)
+        elif term.language:
+            out = self.Literal(term.value, lang=term.language)
+        else:
+            datatype = term.datatype.value
+            out = (self.Literal(term.value) if datatype == _XSD_STRING
+                   else self.Literal(term.value, datatype=self.URIRef(datatype)))
+        self.memo[term] = out
+        return out
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def collect(prepared: Prepared, result, tick=None) -> QueryResult:
+    """Read a pyoxigraph query result into a `QueryResult` of rdflib terms. ``tick(count)``,
+    when given, is called before each row (the server uses it to stop at a cap or deadline)."""
+    if prepared.form == "ASK":
+        return QueryResult("ASK", boolean=bool(result))
+    convert = _FromOxigraph()
+    if prepared.form in ("CONSTRUCT", "DESCRIBE"):
+        import rdflib
+
+        graph = rdflib.Graph()
+        for count, t in enumerate(result, 1):
+            if tick is not None:
+                tick(count)
+            graph.add((convert(t.subject), convert(t.predicate), convert(t.object)))
+        return QueryResult(prepared.form, graph=graph)
+    variables = [v.value for v in result.variables]
+    if tick is None:  # a solution iterates over its values in variable order
+        rows = [tuple(map(convert, solution)) for solution in result]
+    else:
+        rows = []
+        for count, solution in enumerate(result, 1):
+            tick(count)
+            rows.append(tuple(map(convert, solution)))
+    return QueryResult("SELECT", variables=variables, rows=rows)
 
 
 class OxigraphEngine:
@@ -109,18 +150,7 @@ class OxigraphEngine:
         import rdflib
 
         subs = {ox.Variable(k): _to_oxigraph(v) for k, v in (bindings or {}).items()}
-        result = self.store.query(prepared.text, substitutions=subs or None)
-        if prepared.form == "ASK":
-            return QueryResult("ASK", boolean=bool(result))
-        if prepared.form in ("CONSTRUCT", "DESCRIBE"):
-            graph = rdflib.Graph()
-            for t in result:
-                graph.add((_from_oxigraph(t.subject), _from_oxigraph(t.predicate),
-                           _from_oxigraph(t.object)))
-            return QueryResult(prepared.form, graph=graph)
-        variables = [v.value for v in result.variables]
-        rows = [tuple(_from_oxigraph(sol[v]) for v in variables) for sol in result]
-        return QueryResult("SELECT", variables=variables, rows=rows)
+        return collect(prepared, self.store.query(prepared.text, substitutions=subs or None))
 
 
 # -- any SPARQL 1.1 server -----------------------------------------------------------------------

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__, catalog, sparql
-from .engine import OxigraphEngine, _from_oxigraph, _to_oxigraph
+from .engine import OxigraphEngine, _to_oxigraph, collect
 from .errors import InputError, KzGraphError
 from .namespaces import KZ, PREFIXES, shorten
 from .protocol import (EXTENSIONS, HTTPError, error_status, negotiate, parse_pairs,
@@ -73,29 +73,9 @@ class GuardedEngine(OxigraphEngine):
         except SyntaxError as exc:  # a query rdflib accepts and Oxigraph does not: still a 400
             raise sparql.QuerySyntaxError(str(exc)) from None
         try:
-            return self._collect(prepared, result, job)
+            return collect(prepared, result, job.tick)
         finally:
             del result  # pyoxigraph iterators must be dropped on the thread that made them
-
-    @staticmethod
-    def _collect(prepared, result, job):
-        import rdflib
-
-        if prepared.form == "ASK":
-            return sparql.QueryResult("ASK", boolean=bool(result))
-        if prepared.form in ("CONSTRUCT", "DESCRIBE"):
-            graph = rdflib.Graph()
-            for count, t in enumerate(result, 1):
-                job.tick(count)
-                graph.add((_from_oxigraph(t.subject), _from_oxigraph(t.predicate),
-                           _from_oxigraph(t.object)))
-            return sparql.QueryResult(prepared.form, graph=graph)
-        variables = [v.value for v in result.variables]
-        rows = []
-        for count, sol in enumerate(result, 1):
-            job.tick(count)
-            rows.append(tuple(_from_oxigraph(sol[v]) for v in variables))
-        return sparql.QueryResult("SELECT", variables=variables, rows=rows)
 
 
 class Runner:
