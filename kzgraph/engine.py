@@ -46,23 +46,6 @@ class MemoryEngine:
         return QueryResult("SELECT", variables=variables, rows=[tuple(r) for r in result])
 
 
-def _to_oxigraph(term):
-    import pyoxigraph as ox
-    from rdflib import BNode, Literal, URIRef
-
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"cannot bind {term!r}")
-
-
 class _FromOxigraph:
     """pyoxigraph terms → rdflib terms, memoised per result (labels and classes repeat in
     every row; converting once is the cheap part of reading a large answer)."""
@@ -146,11 +129,14 @@ class OxigraphEngine:
         return len(self.store)
 
     def query(self, prepared: Prepared, bindings: dict) -> QueryResult:
-        import pyoxigraph as ox
-        import rdflib
+        return collect(prepared, self.store.query(self.text(prepared, bindings)))
 
-        subs = {ox.Variable(k): _to_oxigraph(v) for k, v in (bindings or {}).items()}
-        return collect(prepared, self.store.query(prepared.text, substitutions=subs or None))
+    @staticmethod
+    def text(prepared: Prepared, bindings: dict) -> str:
+        """The query with its parameters written in as constants (`substitute`): Oxigraph
+        plans constants well, while its ``substitutions=`` argument joins the bindings in
+        front of the query and can cost a full scan (search at 1M triples: 1.6 s vs 0.4 s)."""
+        return substitute(prepared.text, bindings) if bindings else prepared.text
 
 
 # -- any SPARQL 1.1 server -----------------------------------------------------------------------
@@ -205,7 +191,7 @@ def substitute(text: str, bindings: dict) -> str:
         elif isinstance(term, Literal):
             terms[name] = term.n3()
         else:
-            raise TypeError(f"cannot bind {term!r} on a remote engine")
+            raise TypeError(f"cannot write {term!r} into a query as a constant")
     out: list[str] = []
     clause = None  # "select", "group" or "order" while in those clauses
     depth = clause_depth = braces = 0

@@ -65,13 +65,39 @@ def normalize_words(name: str) -> str:
 
 @dataclass
 class _Index:
-    """The names of every entity, read once per graph; class memberships asked on demand."""
+    """Per graph: the names of every entity (read once, and only when a name must be looked
+    up: an IRI or ``kz:`` name never needs them) and class memberships asked on demand."""
 
-    labels: dict[str, str] = field(default_factory=dict)            # iri → label
-    names: list[tuple[str, str, str, str]] = field(default_factory=list)  # key, iri, name, kind
-    by_key: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # key → (iri, kind)
     kg: Any = None
     memberships: dict[tuple[str, str], bool] = field(default_factory=dict)
+    _names: tuple | None = None
+
+    def _load(self) -> tuple:
+        if self._names is None:
+            labels: dict[str, str] = {}                      # iri → label
+            names: list[tuple[str, str, str, str]] = []      # key, iri, name, kind
+            by_key: dict[str, list[tuple[str, str]]] = {}    # key → (iri, kind)
+            for row in api_queries.rows(self.kg, "entity-names"):
+                iri, name, kind = row["entity"], row["name"], row["nameKind"]
+                if kind == "label" and (iri not in labels or name < labels[iri]):
+                    labels[iri] = name
+                key = normalize(name)
+                names.append((key, iri, name, kind))
+                by_key.setdefault(key, []).append((iri, kind))
+            self._names = (labels, names, by_key)
+        return self._names
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return self._load()[0]
+
+    @property
+    def names(self) -> list[tuple[str, str, str, str]]:
+        return self._load()[1]
+
+    @property
+    def by_key(self) -> dict[str, list[tuple[str, str]]]:
+        return self._load()[2]
 
     def is_a(self, iri: str, cls: str) -> bool:
         """Whether ``iri`` belongs to ``cls`` or a subclass (stored query ``is-a``, memoised:
@@ -84,18 +110,9 @@ class _Index:
 
 
 def _index(kg) -> _Index:
-    cached = _INDEXES.get(kg)
-    if cached is not None:
-        return cached
-    index = _Index(kg=weakref.proxy(kg))
-    for row in api_queries.rows(kg, "entity-names"):
-        iri, name, kind = row["entity"], row["name"], row["nameKind"]
-        if kind == "label" and (iri not in index.labels or name < index.labels[iri]):
-            index.labels[iri] = name
-        key = normalize(name)
-        index.names.append((key, iri, name, kind))
-        index.by_key.setdefault(key, []).append((iri, kind))
-    _INDEXES[kg] = index
+    index = _INDEXES.get(kg)
+    if index is None:
+        index = _INDEXES[kg] = _Index(kg=weakref.proxy(kg))
     return index
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__, catalog, sparql
-from .engine import OxigraphEngine, _to_oxigraph, collect
+from .engine import OxigraphEngine, collect
 from .errors import InputError, KzGraphError
 from .namespaces import KZ, PREFIXES, shorten
 from .protocol import (EXTENSIONS, HTTPError, error_status, negotiate, parse_pairs,
@@ -64,12 +64,9 @@ class GuardedEngine(OxigraphEngine):
     deadline has passed (the `_Job` of the worker thread)."""
 
     def query(self, prepared, bindings):
-        import pyoxigraph as ox
-
         job = getattr(_local, "job", None) or _Job(10 ** 12)
-        subs = {ox.Variable(k): _to_oxigraph(v) for k, v in (bindings or {}).items()}
         try:
-            result = self.store.query(prepared.text, substitutions=subs or None)
+            result = self.store.query(self.text(prepared, bindings))
         except SyntaxError as exc:  # a query rdflib accepts and Oxigraph does not: still a 400
             raise sparql.QuerySyntaxError(str(exc)) from None
         try:
