@@ -168,7 +168,10 @@ def test_stored_query_header(name):
 def test_stored_query_avoids_engine_pitfalls(name):
     """Rules measured on rdflib 7.6 and Oxigraph 0.5 (see docs and the comments in the files)."""
     text = "\n".join(line for line in QUERIES[name].text.splitlines() if not line.startswith("#"))
-    assert not re.search(r"\bVALUES\b", text, re.I), "VALUES before OPTIONAL breaks rdflib; use FILTER IN"
+    # rdflib#2332: a VALUES block directly followed by OPTIONAL loses rows in rdflib 7.6
+    # (LeftJoin over the bare VALUES table); VALUES followed by a triple pattern is fine.
+    assert not re.search(r"\bVALUES\b[^{]*\{[^}]*\}\s*OPTIONAL\b", text, re.I), \
+        "VALUES directly before OPTIONAL breaks rdflib (rdflib#2332); put a triple pattern between"
     for param in QUERIES[name].params:
         # Oxigraph's substitutions leave BOUND(?param) false even when the parameter is given.
         assert not re.search(r"BOUND\(\s*\?%s\s*\)" % param.name, text), f"BOUND(?{param.name})"

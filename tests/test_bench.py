@@ -1,0 +1,82 @@
+"""The benchmark scripts work (generator shape and determinism, the runner's JSON and goal
+lines). Nothing here is timed: speed is measured by `make bench`, never asserted in tests."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import rdflib
+
+from bench import generate, run
+
+ROOT = Path(__file__).resolve().parent.parent
+TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+STAKE = "<https://w3id.org/kzgraph/ontology#OwnershipStake>"
+
+
+@pytest.fixture(scope="module")
+def base():
+    return generate.base_lines()
+
+
+def test_generator_is_deterministic_and_exact(base):
+    first = generate.generate(12_000, base)
+    assert first == generate.generate(12_000, list(base))
+    assert len(first) == 12_000
+    assert first[:len(base)] == base  # copy 0 is the real graph, unchanged
+
+
+def test_generator_keeps_the_shape(base):
+    lines = generate.generate(3 * len(base), base)
+    graph = rdflib.Graph().parse(data="\n".join(lines), format="nt")
+    assert len(graph) == len(set(lines))  # every generated line is a distinct triple
+    def stakes(prefix: str) -> int:
+        return sum(1 for line in lines if line.startswith(f"<{generate.ID[1:]}{prefix}")
+                   and line.endswith(f"{TYPE} {STAKE} ."))
+
+    real = sum(1 for line in base if line.endswith(f"{TYPE} {STAKE} ."))
+    assert real == 5  # hand-counted stakes of the real graph (tests/data/class_counts.tsv)
+    # each further copy repeats every stake of the real graph under its own IRIs
+    assert stakes("c1/") == stakes("c2/") == real
+    labels = [o for s, p, o in graph.triples((None, rdflib.RDFS.label, None))
+              if "/id/c1/" in str(s)]
+    assert labels and all(str(label).endswith(" c1") for label in labels)
+
+
+def test_runner_child_measures_every_query(tmp_path, base):
+    data = tmp_path / "small.nt"
+    data.write_text("\n".join(generate.generate(len(base) + 500, base)) + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--repeat", "1",
+                           "--child", "oxigraph", str(data)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    from kzgraph import catalog
+
+    assert set(result["queries_s"]) == set(catalog.load())
+    assert all(v is not None and v >= 0 for v in result["queries_s"].values())
+    assert result["triples"] == len(base) + 500
+    assert result["effective_share"] == "24.99"
+    assert "| oxigraph |" in run.table([result])
+
+
+def test_timed_stops_a_runaway_call():
+    import time
+
+    seconds, value = run._timed(lambda: time.sleep(5), repeat=3, timeout=1)
+    assert (seconds, value) == (None, None)
+    seconds, value = run._timed(lambda: 42, repeat=3, timeout=1)
+    assert value == 42 and seconds is not None
+
+
+def test_goal_lines_report_misses():
+    result = {"engine": "oxigraph", "triples": 1_000_000, "load_s": 2.5, "peak_memory_mb": 900,
+              "queries_s": {"fast": 0.2, "slow": 1.4, "stuck": None}}
+    lines = run.goals([result])
+    assert lines[0].startswith("met") and "load 2.50 s" in lines[0]
+    assert lines[1].startswith("MISSED") and "slow 1.40 s" in lines[1] and "stuck timed out" in lines[1]
+    assert lines[2].startswith("met")
+    assert run.goals([dict(result, triples=100_000)]) == []
