@@ -368,8 +368,12 @@ def serve(host, port, timeout, max_rows, workers, paths) -> None:
     """Serve the validated graph (plus PATHS) over HTTP: a read-only SPARQL endpoint at
     /sparql, stored queries at /queries, a page for every kz: IRI at /id/..., downloads and a
     query page at /."""
+    from .errors import InputError
     from .server import serve as run_server
 
+    if _engine().startswith(("http://", "https://")):
+        raise InputError("serve publishes a local graph (--engine memory or oxigraph); the "
+                         f"SPARQL server at {_engine()} already serves its own")
     kg = _load(paths)
     click.echo(f"kzgraph: serving {len(kg)} triples on http://{host}:{port}/ "
                f"(SPARQL at /sparql; Ctrl-C stops)", err=True)

@@ -180,6 +180,12 @@ def test_remote_engine_refuses_bad_urls_and_reports_errors():
         publish(None, "ftp://example.org/store")
 
 
+def test_serve_refuses_a_remote_engine():
+    done = run_cli("--engine", "http://127.0.0.1:9/query", "serve")
+    assert done.returncode == 2
+    assert "already serves its own" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_remote_engine_is_vetted_first(remote):
     with pytest.raises(sparql.QueryRefused):
         remote.query("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")
