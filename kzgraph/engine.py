@@ -165,33 +165,38 @@ def _tokens(text: str):
 
 
 def substitute(text: str, bindings: dict) -> str:
-    """Bind variables the way Oxigraph's substitutions and rdflib's initBindings do
-    (SEP-0007): every occurrence of a bound ``?var`` becomes the constant, and ``?var`` in
-    the outermost projection becomes ``(constant AS ?var)``, so the answer still has the
-    column (in a sub-SELECT's projection it becomes ``(constant AS ?kzgraph_bound_var)``).
+    """Bind variables the way rdflib's initBindings and SEP-0007 do: every occurrence of a
+    bound ``?var`` becomes the constant, and ``?var`` in the outermost projection becomes
+    ``(constant AS ?var)``, so the answer still has the column (in a sub-SELECT's projection it becomes ``(constant AS ?kzgraph_bound_var)``).
 
     Safe by construction: the query is cut into tokens (strings, IRIs and comments are
     opaque), only variable tokens are replaced, and each replacement is the term's own
-    escaped serialisation (rdflib ``.n3()``; IRIs with forbidden characters are refused).
-    The caller re-parses the result (`kzgraph.sparql.prepare`) before sending it.
+    escaped serialisation (rdflib ``.n3()``; IRIs — also datatype IRIs — with forbidden
+    characters are refused). The remote engine re-parses and re-vets the result
+    (`kzgraph.sparql.prepare`) before sending it; Oxigraph's query API is read-only.
     """
     from rdflib import Literal, URIRef
+
+    from .errors import InputError
+
+    def iri(name: str, value: str) -> str:
+        if any(c in value for c in '<>"{}|^`\\') or any(ord(c) <= 0x20 for c in value):
+            raise InputError(f"parameter {name!r}: not a valid IRI: {value!r}")
+        return f"<{value}>"
 
     if not bindings:
         return text
     terms = {}
     for name, term in bindings.items():
         if isinstance(term, URIRef):
-            value = str(term)
-            if any(c in value for c in '<>"{}|^`\\') or any(ord(c) <= 0x20 for c in value):
-                from .errors import InputError
-
-                raise InputError(f"parameter {name!r}: not a valid IRI: {value!r}")
-            terms[name] = f"<{value}>"
+            terms[name] = iri(name, str(term))
         elif isinstance(term, Literal):
+            if term.datatype is not None:
+                iri(name, str(term.datatype))
             terms[name] = term.n3()
         else:
-            raise TypeError(f"cannot write {term!r} into a query as a constant")
+            raise InputError(f"parameter {name!r}: {term!r} cannot be written into a query "
+                             "(give an IRI or a literal)")
     out: list[str] = []
     clause = None  # "select", "group" or "order" while in those clauses
     depth = clause_depth = braces = 0

@@ -162,6 +162,16 @@ def test_hostile_iris_are_refused(iri):
         substitute("SELECT ?x WHERE { ?x ?p ?o }", {"x": URIRef(iri)})
 
 
+def test_hostile_datatypes_and_blank_nodes_are_refused():
+    from rdflib import BNode
+
+    with pytest.raises(InputError, match="not a valid IRI"):
+        substitute("SELECT ?x WHERE { ?x ?p ?o }",
+                   {"x": Literal("1", datatype=URIRef("http://x/> } ; DROP ALL #"))})
+    with pytest.raises(InputError, match="cannot be written"):
+        substitute("SELECT ?x WHERE { ?x ?p ?o }", {"x": BNode()})
+
+
 def test_substitution_keeps_strings_comments_and_aliases():
     text = 'SELECT ?a (COUNT(?b) AS ?n) WHERE { ?a ?p "?a" # ?a\n } GROUP BY ?a ORDER BY ?a'
     out = substitute(text, {"a": URIRef("http://e/x")})
