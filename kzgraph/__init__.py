@@ -24,9 +24,10 @@ def load(paths=None, *, reasoning: bool = False, engine: str = "memory", validat
 
     ``engine`` is "memory" (rdflib, the default), "oxigraph" (pyoxigraph) or the http(s) URL
     of a SPARQL 1.1 query endpoint (e.g. ``http://127.0.0.1:7878/query``; nothing is loaded
-    locally, the server answers every call). ``reasoning`` adds the OWL RL closure; ``validate=False`` skips SHACL and checks (not
-    recommended); ``cache=False`` ignores the build cache. Raises `ParseError` for broken
-    Turtle and `ValidationError` when the graph does not conform.
+    locally, the server answers every call). ``reasoning`` adds the OWL RL closure;
+    ``validate=False`` skips SHACL and checks (not recommended); ``cache=False`` ignores the
+    build cache. Raises `ParseError` for broken Turtle and `ValidationError` when the graph
+    does not conform.
     """
     from .graph import KZGraph
 

@@ -51,14 +51,11 @@ def load_graph(files: list[Path], *, reasoning: bool = False, validate: bool = T
         return hit
     graph, origin = read(files)
     if validate:
+        from .progress import bar
         from .validate import validate_graph
 
-        from contextlib import nullcontext
-
-        from .progress import bar
-
-        big = len(graph) > 100_000  # a bar only for big graphs (and only on a terminal)
-        with bar("validating (SHACL, checks, consistency)") if big else nullcontext():
+        # a bar only for big graphs (and only on a terminal)
+        with bar("validating (SHACL, checks, consistency)", show=len(graph) > 100_000):
             report = validate_graph(graph, origin)
         if not report.conforms:
             raise ValidationError(report)
@@ -70,4 +67,3 @@ def load_graph(files: list[Path], *, reasoning: bool = False, validate: bool = T
     if use_cache:
         cache.store(digest, graph)
     return graph
-

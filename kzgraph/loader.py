@@ -60,7 +60,7 @@ def load_files(paths: Iterable[Path | str]):
     graph = rdflib.Graph()
     origin: dict = {}
     # A bar only for big inputs (and only on a terminal: see kzgraph.progress).
-    with bar("loading", total=sum(sizes)) if sum(sizes) > 5_000_000 else _quiet() as advance:
+    with bar("loading", total=sum(sizes), show=sum(sizes) > 5_000_000) as advance:
         for path, size in zip(paths, sizes):
             part = parse_turtle(path)
             name = Path(path).name
@@ -69,9 +69,3 @@ def load_files(paths: Iterable[Path | str]):
             graph += part
             advance(size)
     return graph, origin
-
-
-def _quiet():
-    from contextlib import nullcontext
-
-    return nullcontext(lambda amount=1: None)

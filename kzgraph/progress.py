@@ -17,10 +17,10 @@ def enabled() -> bool:
 
 
 @contextmanager
-def bar(description: str, total: float | None = None):
+def bar(description: str, total: float | None = None, *, show: bool = True):
     """``with bar("loading", total=n) as advance: advance(k)``; a bar on a terminal, else
-    nothing."""
-    if not enabled():
+    nothing. ``show=False`` (e.g. for small inputs) also gives nothing."""
+    if not show or not enabled():
         yield lambda amount=1: None
         return
     from rich.console import Console
