@@ -216,7 +216,12 @@ def query(name, params, query_file, sparql_text, fmt) -> None:
 
     # Name, parameters and syntax are checked before the graph is loaded: bad input fails fast.
     text, bindings = KZGraph.resolve(text, _params(params), stored=bool(name))
-    sparql.prepare(text)
+    try:
+        sparql.prepare(text)
+    except InputError as exc:
+        if query_file:  # name the file, as for broken Turtle
+            raise InputError(f"{query_file}: {exc}") from None
+        raise
     result = _load(()).run(text, bindings)
     click.echo(render(result, fmt))
 

@@ -54,27 +54,36 @@ def _count(kg, name: str) -> int:
     return int(_rows(kg, name)[0]["n"])
 
 
-def counts(kg) -> dict:
-    """The numbers the description states (all from SPARQL through the runner)."""
+def counts(kg, used: tuple[list, list] | None = None) -> dict:
+    """The numbers the description states (all from SPARQL through the runner); ``used`` is
+    `_used` when the caller already has it."""
+    properties, classes = used or _used(kg)
     return {"triples": _count(kg, "triples"), "entities": _count(kg, "entities"),
             "distinctSubjects": _count(kg, "subjects"),
             "distinctObjects": _count(kg, "objects"),
-            "properties": len(_rows(kg, "properties")), "classes": len(_rows(kg, "classes"))}
+            "properties": len(properties), "classes": len(classes)}
 
 
-def vocabularies(kg) -> list[str]:
+def _used(kg) -> tuple[list, list]:
+    """The distinct properties and classes in use (one query each)."""
+    return _rows(kg, "properties"), _rows(kg, "classes")
+
+
+def vocabularies(kg, used: tuple[list, list] | None = None) -> list[str]:
     """Namespaces (from kzgraph's prefix table) of the properties and classes in use."""
-    used = {str(r["p"]) for r in _rows(kg, "properties")} | {str(r["c"]) for r in _rows(kg, "classes")}
+    properties, classes = used or _used(kg)
+    iris = {str(r["p"]) for r in properties} | {str(r["c"]) for r in classes}
     out = set()
-    for iri in used:
+    for iri in iris:
         best = max((ns for ns in PREFIXES.values() if iri.startswith(ns)), key=len, default=None)
         if best and best != KZ:
             out.add(best)
     return sorted(out)
 
 
-def describe(kg):
-    """The VoID + DCAT description of ``kg`` as an rdflib Graph (deterministic)."""
+def describe(kg, endpoint: str = SPARQL_ENDPOINT, dumps: tuple[str, ...] = ()):
+    """The VoID + DCAT description of ``kg`` as an rdflib Graph (deterministic): its SPARQL
+    ``endpoint`` and, besides the export files, any further ``dumps`` (download URLs)."""
     import rdflib
     from rdflib import RDF, Literal, URIRef
     from rdflib.namespace import DCTERMS, XSD
@@ -111,17 +120,20 @@ def describe(kg):
         g.add((ds, DCTERMS.source, URIRef(str(row["doc"]))))
     g.add((ds, DCTERMS.conformsTo, URIRef(ONTOLOGY_IRI)))
 
-    n = counts(kg)
+    used = _used(kg)
+    n = counts(kg, used)
     for key in ("triples", "entities", "distinctSubjects", "distinctObjects", "properties",
                 "classes"):
         g.add((ds, void[key], Literal(n[key], datatype=XSD.integer)))
-    for ns in vocabularies(kg):
+    for ns in vocabularies(kg, used):
         g.add((ds, void.vocabulary, URIRef(ns)))
     g.add((ds, void.uriSpace, Literal(KZ)))
     g.add((ds, void.uriRegexPattern, Literal("^" + KZ.replace(".", "\\.") + ".+")))
     for name in EXAMPLES:
         g.add((ds, void.exampleResource, URIRef(KZ + name)))
-    g.add((ds, void.sparqlEndpoint, URIRef(SPARQL_ENDPOINT)))
+    g.add((ds, void.sparqlEndpoint, URIRef(endpoint)))
+    for url in dumps:
+        g.add((ds, void.dataDump, URIRef(url)))
 
     for fmt, (media, ext, _) in FORMATS.items():
         dump = URIRef(DUMP + ext)
@@ -136,7 +148,7 @@ def describe(kg):
     service = URIRef(f"{DATASET}/sparql")
     g.add((ds, dcat.distribution, service))
     g.add((service, RDF.type, dcat.DataService))
-    g.add((service, dcat.endpointURL, URIRef(SPARQL_ENDPOINT)))
+    g.add((service, dcat.endpointURL, URIRef(endpoint)))
     g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
 
     # one subset per named graph of the quad exports (see kzgraph.export)

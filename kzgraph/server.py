@@ -245,46 +245,12 @@ def queries_page(stored) -> str:
 
 def void_turtle(kg, base: str) -> bytes:
     """The VoID + DCAT description (`kzgraph.metadata.describe`) with this server's endpoint
-    and downloads; a small VoID description (title, size, endpoint, dumps) without it."""
-    from rdflib import URIRef
-
+    and downloads."""
     from .export import to_turtle
+    from .metadata import describe
 
-    void_ns, dcat_ns = "http://rdfs.org/ns/void#", "http://www.w3.org/ns/dcat#"
-    try:
-        from .metadata import DATASET, describe
-
-        graph = describe(kg)
-    except (ImportError, AttributeError):
-        graph = None
-    if graph is not None:
-        endpoint = URIRef(base + "sparql")
-        for prop in (URIRef(void_ns + "sparqlEndpoint"), URIRef(dcat_ns + "endpointURL")):
-            for subject, obj in list(graph.subject_objects(prop)):
-                graph.remove((subject, prop, obj))
-                graph.add((subject, prop, endpoint))
-        for ext in ("ttl", "nt", "jsonld"):
-            graph.add((URIRef(DATASET), URIRef(void_ns + "dataDump"),
-                       URIRef(f"{base}dataset.{ext}")))
-        return to_turtle(graph)
-    from rdflib import RDF, Graph, Literal, Namespace, URIRef
-    from rdflib.namespace import DCTERMS, XSD
-
-    void = Namespace("http://rdfs.org/ns/void#")
-    g = Graph(bind_namespaces="none")
-    g.bind("void", void)
-    g.bind("dcterms", DCTERMS)
-    ds = URIRef("https://w3id.org/kzgraph/dataset")
-    g.add((ds, RDF.type, void.Dataset))
-    g.add((ds, DCTERMS.title, Literal("kzgraph: telecommunications and the internet in "
-                                      "Kazakhstan", lang="en")))
-    g.add((ds, void.triples, Literal(len(kg), datatype=XSD.integer)))
-    g.add((ds, void.uriSpace, Literal(KZ)))
-    g.add((ds, void.sparqlEndpoint, URIRef(base + "sparql")))
-    for ext in ("ttl", "nt", "jsonld"):
-        g.add((ds, void.dataDump, URIRef(f"{base}dataset.{ext}")))
-    g.add((ds, void.vocabulary, URIRef(PREFIXES["kzo"])))
-    return g.serialize(format="turtle", encoding="utf-8")
+    return to_turtle(describe(kg, base + "sparql",
+                              tuple(f"{base}dataset.{ext}" for ext in ("ttl", "nt", "jsonld"))))
 
 
 # -- the app ---------------------------------------------------------------------------------
