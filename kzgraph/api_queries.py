@@ -13,7 +13,6 @@ kzgraph.catalog.UnknownQuery: no stored query named 'owners'; did you mean: ...
 """
 from __future__ import annotations
 
-import difflib
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -44,12 +43,7 @@ def stored() -> dict[str, catalog.StoredQuery]:
 
 def get(name: str) -> catalog.StoredQuery:
     """The API query called ``name``; `kzgraph.catalog.UnknownQuery` otherwise."""
-    queries = stored()
-    if name in queries:
-        return queries[name]
-    close = difflib.get_close_matches(name, list(queries), n=5, cutoff=0.4)
-    raise catalog.UnknownQuery(f"no stored query named {name!r}; did you mean: "
-                               f"{', '.join(close) or ', '.join(sorted(queries))}?")
+    return catalog.pick(stored(), name)
 
 
 def run(kg, name: str, **params: Any):

@@ -97,7 +97,11 @@ def checks(directory: Path | None = None) -> dict[str, StoredQuery]:
 
 def get(name: str, directory: Path | None = None) -> StoredQuery:
     """The stored query called ``name``; `UnknownQuery` lists close matches otherwise."""
-    queries = load(directory)
+    return pick(load(directory), name)
+
+
+def pick(queries: dict[str, StoredQuery], name: str) -> StoredQuery:
+    """``queries[name]`` from already loaded queries; `UnknownQuery` lists close matches."""
     if name in queries:
         return queries[name]
     close = difflib.get_close_matches(name, list(queries), n=5, cutoff=0.4)

@@ -26,13 +26,13 @@ from pathlib import Path
 
 from . import __version__, catalog, paths
 from .export import write_atomic
+from .namespaces import KZO
 from .namespaces import shorten
 
 SH = "http://www.w3.org/ns/shacl#"
 RDFS_ = "http://www.w3.org/2000/01/rdf-schema#"
 SKOS_ = "http://www.w3.org/2004/02/skos/core#"
 OWL_ = "http://www.w3.org/2002/07/owl#"
-KZO = "https://w3id.org/kzgraph/ontology#"
 
 CSS = """body{font-family:system-ui,Helvetica,Arial,sans-serif;max-width:60rem;margin:2rem auto;
 padding:0 1rem;line-height:1.45;color:#222}code,pre{font-family:ui-monospace,Menlo,monospace;
@@ -185,7 +185,6 @@ def _constraints(g, shape) -> list[tuple[str, str, str]]:
 
 def class_pages() -> dict[str, bytes]:
     """File name → page, for every ``kzo:`` class, plus ``index.html``."""
-    import rdflib
     from rdflib import OWL, RDF, RDFS, URIRef
 
     from .loader import parse_turtle
@@ -250,7 +249,6 @@ def class_pages() -> dict[str, bytes]:
         f"<p>{len(classes)} classes. Each page lists the constraints of the class's own shape "
         "and those inherited from its superclasses.</p><table><tr><th>class</th><th>CURIE</th>"
         f"<th>constraints</th></tr>{''.join(index_rows)}</table>", "../")
-    del rdflib
     return pages
 
 

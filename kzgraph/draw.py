@@ -207,11 +207,9 @@ def draw_timeline(kg, output: Path | str) -> Path:
     if fmt not in ("png", "svg", "pdf"):
         raise InputError(f"{output}: use a .png, .svg or .pdf file for the timeline picture")
     import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = timeline_figure(kg)
+    fig = timeline_figure(kg)  # selects the Agg backend
     buffer = io.BytesIO()
     metadata = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
                 "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}[fmt]

@@ -49,9 +49,7 @@ def normalize(name: str) -> str:
     >>> normalize("Nur-Sultan"), normalize("GSM  kazakhstan"), normalize("Kaz Telecom")
     ('nursultan', 'gsmkazakhstan', 'kaztelecom')
     """
-    decomposed = unicodedata.normalize("NFKD", str(name))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"[\W_]+", "", stripped.casefold())
+    return re.sub(r"[\W_]+", "", normalize_words(name))
 
 
 def _words(name: str) -> list[str]:
@@ -59,6 +57,7 @@ def _words(name: str) -> list[str]:
 
 
 def normalize_words(name: str) -> str:
+    """Accents dropped and case folded; spaces and punctuation kept."""
     decomposed = unicodedata.normalize("NFKD", str(name))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 

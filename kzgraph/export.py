@@ -275,9 +275,7 @@ def to_jsonld(graph, inferred=None) -> bytes:
         for t in part:
             target.add(t)
     text = ds.serialize(format="json-ld", context=ctx, auto_compact=True, encoding="utf-8")
-    data = json.loads(text)
-    data["@context"] = ctx
-    nodes = data.get("@graph", [])
+    nodes = json.loads(text).get("@graph", [])
     sorted_nodes = _sort_json(nodes)
     out = {"@context": ctx, "@graph": sorted_nodes}
     return (json.dumps(out, indent=1, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")

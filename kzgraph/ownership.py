@@ -172,15 +172,19 @@ def _chain(trail: list[Stake]) -> Chain:
                  tuple(trail), _product(trail))
 
 
+def _sorted_chains(network: _Network, a: str, b: str, max_depth: int) -> list[Chain]:
+    """The chains from ``a`` to ``b`` as `Chain` records, shortest first."""
+    chains = [_chain(t) for t in _chains(network, a, b, max_depth)]
+    return sorted(chains, key=lambda c: (len(c.stakes), [s.owned for s in c.stakes]))
+
+
 def ownership_chains(kg, owner, company, as_of=None, max_depth: int = 6) -> Records:
     """Every chain of stakes from ``owner`` down to ``company`` (at most ``max_depth``
     stakes, no organisation twice), as `Chain` records with the product of the shares;
     shortest first. Walked hop by hop with the ``stakes`` query."""
     a, _ = _agent(kg, owner)
     b, _ = _agent(kg, company)
-    network = _Network(kg, as_of)
-    chains = [_chain(t) for t in _chains(network, a, b, max_depth)]
-    return Records(sorted(chains, key=lambda c: (len(c.stakes), [s.owned for s in c.stakes])))
+    return Records(_sorted_chains(_Network(kg, as_of), a, b, max_depth))
 
 
 def effective_share(kg, owner, company, as_of=None, max_depth: int = 6) -> EffectiveShare:
@@ -196,8 +200,7 @@ def effective_share(kg, owner, company, as_of=None, max_depth: int = 6) -> Effec
     if a == b:
         raise InputError("owner and company are the same entity")
     network = _Network(kg, as_of)
-    chains = [_chain(t) for t in _chains(network, a, b, max_depth)]
-    chains.sort(key=lambda c: (len(c.stakes), [s.owned for s in c.stakes]))
+    chains = _sorted_chains(network, a, b, max_depth)
     counted = [c for c in chains if c.share is not None]
     total = api_queries.tidy(sum((c.share for c in counted), Decimal(0)))
     used = {s.stake: s for c in counted for s in c.stakes}

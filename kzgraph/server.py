@@ -274,6 +274,7 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
     else:
         engine = GuardedEngine(OxigraphEngine.from_graph(kg.graph).store)
     runner = Runner(workers, timeout, max_rows)
+    queries = catalog.load()  # the stored queries, read once
     cache: dict = {}
     cache_lock = threading.Lock()
 
@@ -330,7 +331,7 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
             return error(exc)
 
     async def list_queries(request: Request) -> Response:
-        stored = [q for q in catalog.load().values()]
+        stored = list(queries.values())
         if negotiate(request.headers.get("accept"), ["application/json", "text/html"]) \
                 == "text/html" and request.query_params.get("format") != "json":
             return HTMLResponse(queries_page(stored))
@@ -353,7 +354,7 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
                     raise HTTPError(400, f"parameter {key!r} is given more than once")
                 else:
                     values[key] = value
-            stored = catalog.get(name)
+            stored = catalog.pick(queries, name)
             bindings = catalog.bindings(stored, values)
             return await answer(request, stored.text, bindings, fmt, filename=name)
         except (HTTPError, KzGraphError) as exc:
