@@ -112,11 +112,9 @@ def pick(queries: dict[str, StoredQuery], name: str) -> StoredQuery:
 def _iri(value: str):
     from rdflib import URIRef
 
-    from .namespaces import PREFIXES
+    from .namespaces import expand
 
-    prefix, sep, local = value.partition(":")
-    if sep and prefix in PREFIXES and not local.startswith("//"):
-        value = PREFIXES[prefix] + local
+    value = expand(value)
     if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$", value):
         raise InputError(f"not a valid IRI: {value!r}")
     return URIRef(value)

@@ -36,7 +36,7 @@ from typing import Any
 
 from . import api_queries
 from .errors import AmbiguousEntity, UnknownEntity
-from .namespaces import PREFIXES, shorten
+from .namespaces import PREFIXES, expand, shorten
 from .records import Fact, Match, Records, Source
 
 _INDEXES: weakref.WeakKeyDictionary[Any, _Index] = weakref.WeakKeyDictionary()
@@ -113,18 +113,6 @@ def _index(kg) -> _Index:
     if index is None:
         index = _INDEXES[kg] = _Index(kg=weakref.proxy(kg))
     return index
-
-
-def expand(value: str) -> str:
-    """``kz:kcell`` → the full IRI; a full IRI is returned as it is.
-
-    >>> expand("kz:kcell")
-    'https://w3id.org/kzgraph/id/kcell'
-    """
-    prefix, sep, local = str(value).partition(":")
-    if sep and prefix in PREFIXES and not local.startswith("//"):
-        return PREFIXES[prefix] + local
-    return str(value)
 
 
 def _looks_like_iri(value: str) -> bool:

@@ -128,13 +128,22 @@ def sparql_tsv(result: QueryResult) -> str:
 
 def rdf(result: QueryResult, fmt: str) -> str:
     """A CONSTRUCT/DESCRIBE result as Turtle, N-Triples or JSON-LD (deterministic)."""
-    from .export import _with_prefixes, to_ntriples, to_turtle
+    return graph_bytes(result.graph, fmt).decode("utf-8")
+
+
+def graph_bytes(graph, fmt: str) -> bytes:
+    """An rdflib graph as ttl, nt, jsonld or rdfxml bytes (deterministic but for JSON-LD's
+    key order within a node)."""
+    from .export import _with_prefixes, to_ntriples, to_rdfxml, to_turtle
 
     if fmt == "ttl":
-        return to_turtle(result.graph).decode("utf-8")
+        return to_turtle(graph)
     if fmt == "nt":
-        return to_ntriples(result.graph).decode("utf-8")
-    return _with_prefixes(result.graph).serialize(format="json-ld", auto_compact=True)
+        return to_ntriples(graph)
+    if fmt == "rdfxml":
+        return to_rdfxml(graph)
+    return _with_prefixes(graph).serialize(format="json-ld", auto_compact=True,
+                                           encoding="utf-8")
 
 
 def render(result: QueryResult, fmt: str) -> str:

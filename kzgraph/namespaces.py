@@ -35,6 +35,18 @@ def sparql_prefixes() -> str:
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 
+def expand(value: str) -> str:
+    """``kz:kcell`` → the full IRI; a full IRI (or anything else) is returned as it is.
+
+    >>> expand("kz:kcell")
+    'https://w3id.org/kzgraph/id/kcell'
+    """
+    prefix, sep, local = str(value).partition(":")
+    if sep and prefix in PREFIXES and not local.startswith("//"):
+        return PREFIXES[prefix] + local
+    return str(value)
+
+
 def shorten(iri: str) -> str:
     """``https://w3id.org/kzgraph/id/kcell`` → ``kz:kcell`` (longest matching namespace)."""
     best = ""

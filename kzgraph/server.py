@@ -25,7 +25,8 @@ from urllib.parse import quote
 from . import __version__, catalog, sparql
 from .engine import OxigraphEngine, collect
 from .errors import InputError, KzGraphError
-from .namespaces import KZ, PREFIXES, shorten
+from .formats import graph_bytes
+from .namespaces import KZ, shorten
 from .protocol import (EXTENSIONS, HTTPError, error_status, negotiate, parse_pairs,
                        query_from, result_format)
 
@@ -139,23 +140,8 @@ def render(result, fmt: str) -> bytes:
     from .formats import render as render_text
 
     if fmt == "rdfxml":
-        from .export import _with_prefixes
-
-        return _with_prefixes(result.graph).serialize(format="xml", encoding="utf-8")
+        return graph_bytes(result.graph, fmt)
     return render_text(result, fmt).encode("utf-8")
-
-
-def _graph_bytes(graph, fmt: str) -> bytes:
-    from .export import _with_prefixes, to_ntriples, to_turtle
-
-    if fmt == "ttl":
-        return to_turtle(graph)
-    if fmt == "nt":
-        return to_ntriples(graph)
-    if fmt == "rdfxml":
-        return _with_prefixes(graph).serialize(format="xml", encoding="utf-8")
-    return _with_prefixes(graph).serialize(format="json-ld", auto_compact=True,
-                                           encoding="utf-8")
 
 
 GRAPH_TYPES = {"text/turtle": "ttl", "application/ld+json": "jsonld",
@@ -391,7 +377,7 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         graph = await run_in_threadpool(_entity_graph, iri)
         if len(graph) == 0:
             return PlainTextResponse(f"no node {iri} in the graph\n", 404)
-        body = await run_in_threadpool(_graph_bytes, graph, GRAPH_TYPES[media])
+        body = await run_in_threadpool(graph_bytes, graph, GRAPH_TYPES[media])
         return Response(body, headers={**headers, "Content-Type": media})
 
     def _download(kind: str, fmt: str) -> bytes:

@@ -28,8 +28,9 @@ trailing plural "s" is fine), a class label (``"Internet shutdown"``), or a clas
 from __future__ import annotations
 
 from . import api_queries, periods
-from .entities import expand, lookup, normalize
+from .entities import lookup, normalize
 from .errors import InputError
+from .namespaces import expand
 from .records import Event, Records, TimelineEntry
 
 KZO = "https://w3id.org/kzgraph/ontology#"

@@ -24,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from . import api_queries
-from .entities import expand, is_instance, label_of, lookup
+from .entities import is_instance, label_of, lookup
 from .errors import InputError
+from .namespaces import expand
 from .records import Neighbor, Path, Records, Step
 
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"

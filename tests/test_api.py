@@ -566,7 +566,7 @@ def test_api_queries_ship_with_the_package():
 
 DOCUMENTED = ["kzgraph.periods", "kzgraph.records", "kzgraph.api_queries", "kzgraph.entities",
               "kzgraph.traversal", "kzgraph.ownership", "kzgraph.timeline",
-              "kzgraph.statistics", "kzgraph.render"]
+              "kzgraph.statistics", "kzgraph.render", "kzgraph.namespaces"]
 
 
 @pytest.mark.parametrize("module", DOCUMENTED)
