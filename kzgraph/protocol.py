@@ -216,12 +216,9 @@ def error_status(exc: Exception) -> int:
     if isinstance(exc, QuerySyntaxError):
         return 400
     if isinstance(exc, QueryRefused):
-        message = str(exc)
-        if message.startswith("FROM"):
-            return 400  # we have one default graph: a dataset clause is a client mistake
-        if message.startswith("query is"):
-            return 413  # over sparql.MAX_QUERY_LENGTH
-        return 403  # update, LOAD, SERVICE: policy refusals
+        # FROM: we have one default graph, a dataset clause is a client mistake; length: over
+        # sparql.MAX_QUERY_LENGTH; update, LOAD, SERVICE: policy refusals
+        return {"dataset": 400, "length": 413}.get(exc.reason, 403)
     if isinstance(exc, LookupError):
         return 404
     if isinstance(exc, InputError):

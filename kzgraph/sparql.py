@@ -27,7 +27,12 @@ class QuerySyntaxError(InputError):
 
 
 class QueryRefused(InputError):
-    """A well-formed query kzgraph will not run (update, SERVICE, FROM ...)."""
+    """A well-formed query kzgraph will not run (update, SERVICE, FROM ...). ``reason`` says
+    which rule: "policy" (update, LOAD, SERVICE), "dataset" (FROM) or "length"."""
+
+    def __init__(self, message: str, reason: str = "policy") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,8 @@ def prepare(text: str) -> Prepared:
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
     if len(text) > MAX_QUERY_LENGTH:
-        raise QueryRefused(f"query is {len(text)} characters long; the limit is {MAX_QUERY_LENGTH}")
+        raise QueryRefused(f"query is {len(text)} characters long; the limit is {MAX_QUERY_LENGTH}",
+                           "length")
     try:
         tree = parseQuery(text)
     except ParseException as exc:
@@ -106,7 +112,7 @@ def prepare(text: str) -> Prepared:
     body = tree[1]
     if "datasetClause" in body.keys():
         raise QueryRefused("FROM and FROM NAMED are not allowed: kzgraph never loads remote or "
-                           "file graphs; query the default graph")
+                           "file graphs; query the default graph", "dataset")
     try:
         query = algebra.translateQuery(tree)
     except Exception as exc:  # undefined prefix, bad aggregate, ...
