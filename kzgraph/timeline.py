@@ -99,12 +99,10 @@ def _of_kind(kg, kind) -> set[str]:
 def _window(start, end) -> periods.Span | None:
     if start is None and end is None:
         return None
-    lo = periods.span(start).lo if start is not None else periods.EARLIEST
-    last = periods.span(end) if end is not None else None
-    hi = periods.LATEST if last is None else (last.lo if last.instant else last.hi)
-    if hi < lo:
+    window = periods.period(start, end)
+    if window.hi < window.lo:
         raise InputError(f"the window ends ({end}) before it starts ({start})")
-    return periods.Span(lo, hi)
+    return window
 
 
 def _in_window(window: periods.Span | None, date, start, end) -> bool:
