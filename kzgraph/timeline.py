@@ -100,7 +100,9 @@ def _window(start, end) -> periods.Span | None:
     if start is None and end is None:
         return None
     window = periods.period(start, end)
-    if window.hi < window.lo:
+    # empty: the end period is over before the start period begins ("2022" .. "2021")
+    if window.hi < window.lo or (window.instant and end is not None
+                                 and not periods.span(end).instant):
         raise InputError(f"the window ends ({end}) before it starts ({start})")
     return window
 

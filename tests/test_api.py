@@ -432,6 +432,11 @@ def test_timeline(kg):
     in_2022 = kg.timeline(start="2022", end="2022")
     assert KZ + "event-restoration-2022-01-07" in {e.iri for e in in_2022}
     assert in_2022 and all(e.date[:4] <= "2022" <= (e.end or e.date)[:4] for e in in_2022)
+    for start, end in (("2022", "2021"), ("2023", "2021"), ("2022-03", "2022-02")):
+        with pytest.raises(InputError, match="before it starts"):
+            kg.timeline(start=start, end=end)
+    assert kg.timeline(start="2022-03", end="2022") == kg.timeline(start="2022-03-01",
+                                                                   end="2022-12-31")
 
 
 # -- statistics ------------------------------------------------------------------------------
