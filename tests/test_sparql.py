@@ -104,3 +104,48 @@ def test_cli_construct_formats(fmt, parse_as):
     assert len(graph) == 5
     wrong = run_cli("query", "--sparql", q, "--format", "csv")
     assert wrong.returncode == 2 and "does not fit a CONSTRUCT" in wrong.stderr
+
+
+# -- reading Oxigraph answers ------------------------------------------------------------------
+
+TRICKY_TEXTS = ["", " ", "plain", "Ünïcødé ✓", "tab\there", "line\nbreak", 'quote " and \\',
+                "01", "1e3", "true", "2024-01-01", "\U0001F600"]
+
+
+def _slots(term):
+    return (type(term), str(term), term.language, term.datatype, term.value, term.ill_typed)
+
+
+def test_oxigraph_terms_read_exactly_as_rdflib_builds_them():
+    """engine._FromOxigraph builds plain and language-tagged literals and IRIs without rdflib's
+    constructors (speed); each must equal the constructor's term in every slot."""
+    import pyoxigraph as ox
+    from rdflib import BNode, Literal, URIRef
+
+    from kzgraph.engine import _FromOxigraph
+
+    convert = _FromOxigraph()
+    for text in TRICKY_TEXTS:
+        for language in (None, "en", "kk", "ru-Cyrl-KZ", "EN-gb"):
+            # twice: the first use of a tag takes the constructor, later ones the fast path
+            for _ in range(2):
+                term = (ox.Literal(text, language=language) if language
+                        else ox.Literal(text))
+                built = convert(term)
+                expected = Literal(text, lang=language.lower() if language else None)
+                assert _slots(built) == _slots(expected), (text, language)
+                assert built == expected and hash(built) == hash(expected)
+                assert built.n3() == expected.n3()
+                del convert.memo[term]  # build it again, now by the fast path
+        typed = convert(ox.Literal(text, datatype=ox.NamedNode(
+            "http://www.w3.org/2001/XMLSchema#string")))
+        assert _slots(typed) == _slots(Literal(text))
+    iri = convert(ox.NamedNode("https://w3id.org/kzgraph/id/kcell?x=1#é"))
+    assert type(iri) is URIRef and iri == URIRef("https://w3id.org/kzgraph/id/kcell?x=1#é")
+    assert iri.n3() == "<https://w3id.org/kzgraph/id/kcell?x=1#é>"
+    assert isinstance(convert(ox.BlankNode("b1")), BNode)
+    number = convert(ox.Literal("042", datatype=ox.NamedNode(
+        "http://www.w3.org/2001/XMLSchema#integer")))
+    assert _slots(number) == _slots(Literal("042", datatype=URIRef(
+        "http://www.w3.org/2001/XMLSchema#integer")))
+    assert convert(None) is None
