@@ -1,8 +1,10 @@
 """A content-addressed cache of validated builds, so a cold ``kzgraph query`` skips Turtle
 parsing and validation when nothing changed. Keyed by the SHA-256 of every input file.
 
-Entries are pickled rdflib graphs (5x faster to load than N-Triples). The folder is created
-private (mode 0700): only the user who built the graph can plant an entry in it.
+Entries are pickled rdflib graphs for the memory engine (5x faster to load than N-Triples
+into rdflib) and sorted N-Triples for the Oxigraph engine (which bulk-loads them without
+rdflib). The folder is created private (mode 0700): only the user who built the graph can
+plant an entry in it.
 """
 from __future__ import annotations
 
@@ -40,11 +42,23 @@ def lookup(digest: str):
     from .loader import keep_lexical_forms
 
     keep_lexical_forms()
-    path = cache_dir() / f"{digest}.pickle"
     try:
-        return pickle.loads(path.read_bytes())
+        return pickle.loads((cache_dir() / f"{digest}.pickle").read_bytes())
     except Exception:
         return None
+
+
+def lookup_ntriples(digest: str) -> bytes | None:
+    """The cached N-Triples of ``digest``, or None. The entry starts with a comment holding
+    the SHA-256 of the rest: a damaged or cut entry (still valid N-Triples, fewer triples)
+    counts as missing instead of loading part of the graph."""
+    try:
+        header, _, data = (cache_dir() / f"{digest}.nt").read_bytes().partition(b"\n")
+    except OSError:
+        return None
+    if header != _checksum_line(data):
+        return None
+    return data
 
 
 def store(digest: str, graph) -> Path | None:
@@ -52,9 +66,25 @@ def store(digest: str, graph) -> Path | None:
     import pickle
 
     try:
+        data = pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL)
+    except pickle.PicklingError:
+        return None
+    return _write(f"{digest}.pickle", data)
+
+
+def store_ntriples(digest: str, data: bytes) -> Path | None:
+    """Save a build as N-Triples after a checksum line (same rules as `store`)."""
+    return _write(f"{digest}.nt", _checksum_line(data) + b"\n" + data)
+
+
+def _checksum_line(data: bytes) -> bytes:
+    return b"# sha256 " + hashlib.sha256(data).hexdigest().encode()
+
+
+def _write(name: str, data: bytes) -> Path | None:
+    try:
         folder = cache_dir()
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return write_atomic(folder / f"{digest}.pickle",
-                            pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
-    except (OSError, pickle.PicklingError):
+        return write_atomic(folder / name, data)
+    except OSError:
         return None

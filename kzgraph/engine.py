@@ -133,12 +133,16 @@ class OxigraphEngine:
 
     @classmethod
     def from_graph(cls, graph) -> "OxigraphEngine":
-        import pyoxigraph
-
         from .export import to_ntriples
 
+        return cls.from_ntriples(to_ntriples(graph))
+
+    @classmethod
+    def from_ntriples(cls, data: bytes) -> "OxigraphEngine":
+        import pyoxigraph
+
         engine = cls()
-        engine.store.bulk_load(to_ntriples(graph), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        engine.store.bulk_load(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
         return engine
 
     def __len__(self) -> int:

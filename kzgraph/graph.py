@@ -56,11 +56,13 @@ class KZGraph:
             raise InputError(f"unknown engine {engine!r}; available: memory, oxigraph or the "
                              f"http(s) URL of a SPARQL endpoint")
         files = input_files(list(paths or []))
-        graph = load_graph(files, reasoning=reasoning, validate=validate, use_cache=cache)
         if engine == "oxigraph":
+            from .build import load_ntriples
             from .engine import OxigraphEngine
 
-            return cls(OxigraphEngine.from_graph(graph), files, reasoning=reasoning)
+            data = load_ntriples(files, reasoning=reasoning, validate=validate, use_cache=cache)
+            return cls(OxigraphEngine.from_ntriples(data), files, reasoning=reasoning)
+        graph = load_graph(files, reasoning=reasoning, validate=validate, use_cache=cache)
         return cls(MemoryEngine(graph), files, reasoning=reasoning)
 
     @property
