@@ -82,7 +82,7 @@ class _FromOxigraph:
         directly: rdflib's constructor checks the tag with a regex and tries to cast the
         text on every call, half the cost of reading a large answer (23,809 labels at 1M
         triples: 0.2 s). The tag is still checked by rdflib, once per distinct tag, and
-        tests/test_engines.py holds this equal to the constructor slot by slot (rdflib is
+        tests/test_sparql.py holds this equal to the constructor slot by slot (rdflib is
         pinned)."""
         if language is not None and language not in self.languages:
             self.languages.add(language)
