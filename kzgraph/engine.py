@@ -149,7 +149,25 @@ class OxigraphEngine:
         return len(self.store)
 
     def query(self, prepared: Prepared, bindings: dict) -> QueryResult:
-        return collect(prepared, self.store.query(self.text(prepared, bindings)))
+        return collect(prepared, self.evaluate(prepared, bindings))
+
+    def evaluate(self, prepared: Prepared, bindings: dict):
+        """Oxigraph's lazy result for the query with its parameters written in. A query that
+        rdflib accepts and Oxigraph does not (``SELECT *`` with ``GROUP BY``, a variable bound
+        twice ...) raises `QuerySyntaxError` with Oxigraph's position, never a traceback."""
+        import re
+
+        from .sparql import QuerySyntaxError
+
+        try:
+            return self.store.query(self.text(prepared, bindings))
+        except SyntaxError as exc:
+            first = str(exc).split("\n", 1)[0]
+            match = re.match(r"error at (\d+):(\d+): (.*)", first)
+            if match is None:
+                raise QuerySyntaxError(f"Oxigraph refuses the query: {first[:300]}") from None
+            raise QuerySyntaxError(f"Oxigraph refuses the query: {match.group(3)[:300]}",
+                                   int(match.group(1)), int(match.group(2))) from None
 
     @staticmethod
     def text(prepared: Prepared, bindings: dict) -> str:

@@ -66,10 +66,7 @@ class GuardedEngine(OxigraphEngine):
 
     def query(self, prepared, bindings):
         job = getattr(_local, "job", None) or _Job(10 ** 12)
-        try:
-            result = self.store.query(self.text(prepared, bindings))
-        except SyntaxError as exc:  # a query rdflib accepts and Oxigraph does not: still a 400
-            raise sparql.QuerySyntaxError(str(exc)) from None
+        result = self.evaluate(prepared, bindings)
         try:
             return collect(prepared, result, job.tick)
         finally:

@@ -149,3 +149,26 @@ def test_oxigraph_terms_read_exactly_as_rdflib_builds_them():
     assert _slots(number) == _slots(Literal("042", datatype=URIRef(
         "http://www.w3.org/2001/XMLSchema#integer")))
     assert convert(None) is None
+
+
+@pytest.mark.parametrize("text, line, column", [
+    ("SELECT * WHERE { ?s ?p ?o } GROUP BY ?s", 1, 40),
+    ("SELECT ?x WHERE {\n  BIND(1 AS ?x) BIND(2 AS ?x) }", 2, 32),
+])
+def test_query_rdflib_accepts_but_oxigraph_refuses(text, line, column, oxigraph):
+    """rdflib parses these, Oxigraph does not: a QuerySyntaxError with Oxigraph's position
+    from the engine itself (CLI exit 2, HTTP 400), not a SyntaxError traceback."""
+    sparql.prepare(text)  # rdflib's vetting lets it through
+    with pytest.raises(QuerySyntaxError) as info:
+        sparql.run(oxigraph, text)
+    assert (info.value.line, info.value.column) == (line, column)
+    assert str(info.value).startswith(f"SPARQL syntax error at line {line}, column {column}: "
+                                      "Oxigraph refuses the query: expected")
+
+
+def test_cli_reports_an_oxigraph_refusal_without_traceback():
+    done = run_cli("--engine", "oxigraph", "query", "--sparql",
+                   "SELECT * WHERE { ?s ?p ?o } GROUP BY ?s")
+    assert done.returncode == 2
+    assert "SPARQL syntax error at line 1, column 40" in done.stderr
+    assert "Traceback" not in done.stderr
