@@ -50,6 +50,25 @@ class StoredQuery:
     def is_check(self) -> bool:
         return self.path.parent.name == "checks"
 
+    @property
+    def example_params(self) -> dict[str, str]:
+        """The ``-p NAME=VALUE`` pairs of the first ``#+ example:`` line (what the tests and
+        the benchmark run)."""
+        return parse_example(self.examples[0])[1] if self.examples else {}
+
+
+def parse_example(line: str) -> tuple[list[str], dict[str, str]]:
+    """An ``#+ example:`` command line: its words and its ``-p NAME=VALUE`` parameters."""
+    import shlex
+
+    args = shlex.split(line)
+    params = {}
+    for i, arg in enumerate(args):
+        if arg in ("-p", "--param"):
+            name, _, value = args[i + 1].partition("=")
+            params[name] = value
+    return args, params
+
 
 class UnknownQuery(InputError, LookupError):
     """No stored query has that name; the message lists the closest names."""

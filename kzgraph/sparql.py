@@ -7,7 +7,6 @@ otherwise fetch remote data.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -115,13 +114,8 @@ def prepare(text: str) -> Prepared:
                            "file graphs; query the default graph", "dataset")
     try:
         query = algebra.translateQuery(tree)
-    except Exception as exc:  # undefined prefix, bad aggregate, ...
-        message = str(exc)
-        match = re.search(r"Unknown namespace prefix : (\S+)", message)
-        if match:
-            prefix = "" if match.group(1) == "None" else match.group(1)
-            message = f"unknown prefix '{prefix}:' (declare it with PREFIX)"
-        raise QuerySyntaxError(message) from None
+    except Exception as exc:  # bad aggregate, ... (undeclared prefixes are caught above)
+        raise QuerySyntaxError(str(exc)) from None
 
     def visit(node):
         if getattr(node, "name", None) == "ServiceGraphPattern":

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 
@@ -21,6 +20,7 @@ from rdflib import Literal, URIRef, XSD
 
 import kzgraph
 from kzgraph import catalog, sparql
+from kzgraph.catalog import parse_example
 from kzgraph.engine import MemoryEngine, OxigraphEngine
 from kzgraph.namespaces import shorten
 
@@ -75,21 +75,6 @@ def norm_expected(cell: str) -> str:
     if re.fullmatch(r"-?\d+(\.\d+)?", cell):
         return norm_number(cell)
     return norm_text(cell)
-
-
-def example_params(query) -> dict[str, str]:
-    """The -p NAME=VALUE pairs of the query's first '#+ example:' line."""
-    return parse_example(query.examples[0])[1] if query.examples else {}
-
-
-def parse_example(line: str) -> tuple[list[str], dict[str, str]]:
-    args = shlex.split(line)
-    params = {}
-    for i, arg in enumerate(args):
-        if arg in ("-p", "--param"):
-            name, _, value = args[i + 1].partition("=")
-            params[name] = value
-    return args, params
 
 
 def has_order_by(query_text: str) -> bool:
@@ -253,7 +238,7 @@ def test_every_query_has_expected_rows():
 def test_expected_rows(name, memory):
     params, header, expected = read_expected(name)
     query = QUERIES[name]
-    assert params == example_params(query), f"{name}: expected file must use the first example's parameters"
+    assert params == query.example_params, f"{name}: expected file must use the first example's parameters"
     result = run(memory, query, params)
     assert result.variables == header
     actual = [tuple(norm_expected(c) for c in row) for row in rows_of(result)]
