@@ -2,8 +2,12 @@
 
 Copy 0 is the real graph (ontology + data). Every further copy k repeats the data (operators,
 stakes in chains, events with dates, laws, observations, sources) under fresh IRIs
-(``kz:NAME`` → ``kz:cK/NAME``) with labels suffixed `` cK`` so names stay unique; the
-ontology is not repeated. The last copy is cut at N lines. Same N → same bytes.
+(``kz:NAME`` → ``kz:cK-NAME``, still flat names the shapes accept) with labels suffixed
+`` cK`` so names stay unique; the ontology is not repeated. Copies take whole subjects (all
+triples of a node) until N is reached, so a file holds at least N triples and fewer than N
+plus the largest node; in the last, partial copy a reference to a node it did not take
+points to that node of copy 0, so no reference dangles and the file validates like the real
+graph. Same N → same bytes (blank nodes are labelled canonically).
 
     python bench/generate.py 100000 -o bench/data/kzgraph-100000.nt
 """
@@ -24,34 +28,73 @@ _END = re.compile(r'"((?:\^\^<[^>]*>)|(?:@[A-Za-z0-9-]+))? \.$')
 
 
 def base_lines() -> list[str]:
-    """The real graph (ontology + data files, no validation) as sorted N-Triples lines."""
+    """The real graph (ontology + data files, no validation) as sorted N-Triples lines, blank
+    nodes labelled canonically (`kzgraph.export.serialize`)."""
     from kzgraph.build import input_files, read
-    from kzgraph.export import to_ntriples
+    from kzgraph.export import serialize
 
     graph, _ = read(input_files())
-    return to_ntriples(graph).decode("utf-8").splitlines()
+    return serialize(graph, "nt").decode("utf-8").splitlines()
+
+
+def _subjects(lines: list[str]) -> list[tuple[str, list[str], bool]]:
+    """The data lines (kz: subjects) grouped by subject, in order, each line marked whether
+    it is a label (sorted N-Triples keep a subject's lines together)."""
+    groups: dict[str, list[tuple[str, bool]]] = {}
+    for line in lines:
+        if line.startswith(ID):
+            subject, predicate, _ = line.split(" ", 2)
+            groups.setdefault(subject, []).append((line, predicate in LABELS))
+    return [(subject, group) for subject, group in groups.items()]
+
+
+def _copy(subjects, number: int, taken: set[str] | None = None) -> list[str]:
+    """Copy ``number`` of the ``subjects``' lines; with ``taken`` (a partial copy), only IRIs
+    of those subjects are renamed, the rest keep pointing into copy 0."""
+    prefix = f"{ID}c{number}-"
+    suffix = lambda m: f' c{number}"{m.group(1) or ""} .'  # noqa: E731
+    if taken is None:
+        rename = lambda line: line.replace(ID, prefix)  # noqa: E731
+    else:
+        rename = lambda line: _IRI.sub(  # noqa: E731
+            lambda m: prefix + m.group(1) + ">" if m.group(0) in taken else m.group(0), line)
+    out = []
+    for subject, group in subjects:
+        if taken is not None and subject not in taken:
+            continue
+        for line, is_label in group:
+            line = rename(line)
+            out.append(_END.sub(suffix, line) if is_label else line)
+    return out
+
+
+_IRI = re.compile(re.escape(ID) + r"([^>]*)>")
 
 
 def generate(n: int, lines: list[str] | None = None) -> list[str]:
     from kzgraph.progress import bar
 
     lines = base_lines() if lines is None else lines
-    data = [line for line in lines if line.startswith(ID)]
-    out = list(lines[:n])
-    copy = 0
+    subjects = _subjects(lines)
+    size = sum(len(group) for _, group in subjects)
+    out = list(lines)
+    number = 0
     with bar(f"generating {n:,} triples", total=n) as advance:
-        advance(len(out))
+        advance(min(len(out), n))
         while len(out) < n:
-            copy += 1
-            prefix = f"{ID}c{copy}/"
-            for line in data:
-                line = line.replace(ID, prefix)
-                if line.split(" ", 2)[1] in LABELS:
-                    line = _END.sub(lambda m: f' c{copy}"{m.group(1) or ""} .', line)
-                out.append(line)
-                if len(out) >= n:
+            number += 1
+            if n - len(out) >= size:
+                out += _copy(subjects, number)
+                advance(size)
+                continue
+            taken, count = set(), 0
+            for subject, group in subjects:  # whole subjects until n is reached
+                taken.add(subject)
+                count += len(group)
+                if len(out) + count >= n:
                     break
-            advance(len(data))
+            advance(n - len(out))
+            out += _copy(subjects, number, taken)
     return out
 
 
@@ -60,8 +103,10 @@ def main(argv=None) -> None:
     parser.add_argument("triples", type=int)
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
+    from kzgraph.export import write_atomic
+
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("\n".join(generate(args.triples)) + "\n", encoding="utf-8")
+    write_atomic(args.output, ("\n".join(generate(args.triples)) + "\n").encode("utf-8"))
     print(f"wrote {args.output}", file=sys.stderr)
 
 

@@ -88,8 +88,8 @@ def child(engine_name: str, path: Path, repeat: int, validate: bool, timeout: in
     sparql.run(engine, "ASK { ?s ?p ?o }")  # warm-up: the first query pays imports
     queries = {}
     for name, query in sorted(catalog.load().items()):
-        bindings = catalog.bindings(query, example_params(query))
-        queries[name], result = _timed(lambda: sparql.run(engine, query.text, bindings), repeat,
+        bindings = catalog.bindings(query, query.example_params)
+        queries[name], _ = _timed(lambda: sparql.run(engine, query.text, bindings), repeat,
                                        timeout)
     out["queries_s"] = queries  # None: stopped after --timeout seconds
     out["timeout_s"] = timeout
@@ -100,24 +100,13 @@ def child(engine_name: str, path: Path, repeat: int, validate: bool, timeout: in
     if engine_name == "memory":
         from kzgraph.export import to_ntriples
 
-        out["export_s"], data = _timed(lambda: to_ntriples(engine.graph), repeat)
+        out["export_s"], _ = _timed(lambda: to_ntriples(engine.graph), repeat)
     else:
-        import pyoxigraph
-
-        out["export_s"], data = _timed(
+        out["export_s"], _ = _timed(
             lambda: engine.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
                                      from_graph=pyoxigraph.DefaultGraph()), repeat)
     out["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
-
-
-def example_params(query) -> dict:
-    """The -p NAME=VALUE pairs of the query's first '#+ example:' line."""
-    import shlex
-
-    args = shlex.split(query.examples[0]) if query.examples else []
-    return dict(args[i + 1].partition("=")[::2] for i, a in enumerate(args)
-                if a in ("-p", "--param"))
 
 
 def machine() -> dict:
@@ -145,6 +134,8 @@ def table(results: list[dict]) -> str:
         slowest = ", ".join(stopped) if stopped else max(q, key=q.get)
         worst = f"> {r['timeout_s']}" if stopped else f"{max(done):.3f}"
         validation = f"{r['validation_s']:.2f}" if "validation_s" in r else "–"
+        if r.get("validation_conforms") is False:
+            validation += " (does not conform)"
         lines.append(f"| {r['engine']} | {r['triples']:,} | {r['load_s']:.2f} | {validation} | "
                      f"{statistics.median(done):.4f} / {worst} | {slowest} | "
                      f"{r['effective_share_s']:.4f} | {r['export_s']:.2f} | "
@@ -197,14 +188,16 @@ def main(argv=None) -> None:
                                args.timeout)))
         return
     from bench.generate import base_lines, generate
+    from kzgraph.export import write_atomic
 
-    args.data.mkdir(parents=True, exist_ok=True)
-    lines = base_lines()
+    lines = None  # the real graph, parsed only when a file must be generated
     results = []
     for size in args.sizes:
         path = args.data / f"kzgraph-{size}.nt"
-        if not path.exists():
-            path.write_text("\n".join(generate(size, lines)) + "\n", encoding="utf-8")
+        if not path.exists():  # written whole or not at all: a stopped run leaves no cut file
+            lines = base_lines() if lines is None else lines
+            args.data.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, ("\n".join(generate(size, lines)) + "\n").encode("utf-8"))
         for engine in args.engines:
             if engine == "memory" and size > args.memory_max:
                 continue
