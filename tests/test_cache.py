@@ -78,4 +78,6 @@ def test_cut_or_damaged_ntriples_entry_is_rebuilt(tmp_path, monkeypatch):
     assert len(KZGraph.open(engine="oxigraph")) == full
     assert cache.lookup_ntriples(digest) is not None  # rebuilt and stored again
     entry.write_bytes(b"\xff\xfe garbage")
+    assert cache.lookup_ntriples(digest) is None
     assert len(KZGraph.open(engine="oxigraph")) == full
+    assert cache.lookup_ntriples(digest) is not None

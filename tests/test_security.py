@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -60,8 +59,20 @@ class Canary:
             conn.close()
 
     def close(self) -> None:
+        """Stop listening; connections the kernel queued but nobody accepted yet are
+        counted too (a handshake completes before accept, so none can be missed)."""
+        if self.sock.fileno() == -1:
+            return
         self._stop = True
         self.thread.join(2)
+        self.sock.setblocking(False)
+        while True:
+            try:
+                conn, peer = self.sock.accept()
+            except (BlockingIOError, OSError):
+                break
+            self.hits.append(peer)
+            conn.close()
         self.sock.close()
 
 
@@ -113,7 +124,7 @@ class Monitor:
         assert self.connects == [], f"socket connections attempted: {self.connects}"
         assert self.urlopens == [], f"URL opens attempted: {self.urlopens}"
         assert self.reads == [], f"watched files opened: {self.reads}"
-        time.sleep(0.05)
+        canary.close()  # the end of the test: every queued connection is counted
         assert canary.hits == [], f"the canary server was contacted: {canary.hits}"
 
 
@@ -205,20 +216,6 @@ def test_hostile_queries_refused_before_any_engine(queries, canary, watch):
     watch.assert_quiet(canary)
 
 
-@pytest.mark.parametrize("engine", ["memory", "oxigraph"])
-def test_hostile_queries_refused_by_both_engines(queries, canary, watch, engine, memory,
-                                                  oxigraph):
-    """The real engines behind the runner: still refused, and nothing was contacted (the
-    canary also sees pyoxigraph's own sockets, which the Python monitor cannot)."""
-    target = {"memory": memory, "oxigraph": oxigraph}[engine]
-    size = len(target)
-    for text, _ in queries:
-        with pytest.raises(sparql.QueryRefused):
-            sparql.run(target, text)
-    assert len(target) == size  # nothing written
-    watch.assert_quiet(canary)
-
-
 def test_memory_engine_never_loads_from_graphs(canary, secret, watch, memory):
     """Defence in depth: even a query that skipped the vetting could not make rdflib fetch
     (``SPARQL_LOAD_GRAPHS`` is off once an engine exists)."""
@@ -274,15 +271,16 @@ def hostile_files(tmp_path, canary, secret):
 
 @pytest.mark.parametrize("name", ["xxe.rdf", "laughs.rdf", "remote.jsonld", "xxe.ttl",
                                   "laughs.xml", "context.json"])
-def test_xml_and_jsonld_files_refused_fast(hostile_files, name, canary, watch):
+def test_xml_and_jsonld_files_refused_at_their_start(hostile_files, name, canary, watch):
     """kzgraph reads Turtle only, whatever the file is called: RDF/XML with external
-    entities, an entity-expansion bomb and JSON-LD with remote contexts are syntax errors,
-    refused in well under a second, with no file read and no fetch."""
-    start = time.monotonic()
+    entities, an entity-expansion bomb and JSON-LD with remote contexts are syntax errors in
+    their first lines (nothing after them is read, no entity is expanded), with no file read
+    and no fetch."""
     with pytest.raises(ParseError) as caught:
         parse_turtle(hostile_files[name])
-    assert time.monotonic() - start < 1.0
-    assert str(caught.value).startswith(str(hostile_files[name]))
+    assert caught.value.path == str(hostile_files[name])
+    assert caught.value.line is not None and caught.value.line <= 4
+    assert str(caught.value).startswith(f"{hostile_files[name]}:{caught.value.line}: ")
     watch.assert_quiet(canary)
 
 
@@ -299,12 +297,10 @@ def test_hostile_files_on_the_command_line(hostile_files, canary, watch, kg, mon
         if name in ("xxe.rdf", "remote.jsonld", "laughs.rdf"):
             commands.append(["stats", str(path)])  # parsed after the packaged files
         for args in commands:
-            start = time.monotonic()
             result = runner.invoke(cli.main, args)
             assert result.exit_code == 2, (args, result.output)
             assert "Traceback" not in result.output and "kzgraph:" in result.output
             assert path.name in result.output, (args, result.output)  # the file is named
-            assert time.monotonic() - start < 30
     watch.assert_quiet(canary)
 
 
