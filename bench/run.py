@@ -38,17 +38,20 @@ def _timed(call, repeat: int, timeout: int = 0):
     import signal
 
     times, value = [], None
-    for _ in range(repeat):
-        signal.signal(signal.SIGALRM, _alarm)
-        signal.alarm(timeout)
-        start = time.perf_counter()
-        try:
-            value = call()
-        except TimedOut:
-            return None, None
-        finally:
-            signal.alarm(0)
-        times.append(time.perf_counter() - start)
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    try:
+        for _ in range(repeat):
+            signal.alarm(timeout)
+            start = time.perf_counter()
+            try:
+                value = call()
+            except TimedOut:
+                return None, None
+            finally:
+                signal.alarm(0)
+            times.append(time.perf_counter() - start)
+    finally:
+        signal.signal(signal.SIGALRM, previous)  # the caller's handler, as it was
     return statistics.median(times), value
 
 

@@ -26,8 +26,7 @@ from pathlib import Path
 
 from . import __version__, catalog, paths
 from .export import write_atomic
-from .namespaces import KZO
-from .namespaces import shorten
+from .namespaces import KZO, shorten
 
 SH = "http://www.w3.org/ns/shacl#"
 RDFS_ = "http://www.w3.org/2000/01/rdf-schema#"

@@ -1,5 +1,5 @@
-"""Progress bars (rich) for long work: only when standard error is a terminal and rich is
-installed; otherwise a no-op, so logs, pipes and tests stay clean."""
+"""Progress bars (rich) for long work: only when standard error is a terminal; otherwise a
+no-op, so logs, pipes and tests stay clean."""
 from __future__ import annotations
 
 import sys
@@ -8,12 +8,9 @@ from contextlib import contextmanager
 
 def enabled() -> bool:
     try:
-        if not sys.stderr.isatty():
-            return False
-        import rich  # noqa: F401
-    except (ImportError, AttributeError, ValueError):
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stderr, or a closed one
         return False
-    return True
 
 
 @contextmanager

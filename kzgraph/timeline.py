@@ -30,10 +30,9 @@ from __future__ import annotations
 from . import api_queries, periods
 from .entities import lookup, normalize
 from .errors import InputError
-from .namespaces import expand
+from .namespaces import KZO, expand
 from .records import Event, Records, TimelineEntry
 
-KZO = "https://w3id.org/kzgraph/ontology#"
 PLACE = KZO + "Place"
 
 #: Short kind names and the classes they stand for.

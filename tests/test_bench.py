@@ -108,12 +108,16 @@ def test_runner_child_measures_every_query(tmp_path, base):
 
 
 def test_timed_stops_a_runaway_call():
+    import signal
     import time
+
+    before = signal.getsignal(signal.SIGALRM)
 
     seconds, value = run._timed(lambda: time.sleep(5), repeat=3, timeout=1)
     assert (seconds, value) == (None, None)
     seconds, value = run._timed(lambda: 42, repeat=3, timeout=1)
     assert value == 42 and seconds is not None
+    assert signal.getsignal(signal.SIGALRM) is before  # no handler left behind
 
 
 def test_goal_lines_report_misses():

@@ -6,7 +6,6 @@ engine cannot inject SPARQL."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from kzgraph.engine import RemoteEngine, publish, substitute
 from kzgraph.errors import InputError, KzGraphError
 from kzgraph.graph import KZGraph
 
-from .conftest import run_cli
+from .conftest import free_port, run_cli
 from .test_api import CALLS
 from .test_catalog import (QUERIES, _compare, all_example_runs, has_order_by, norm_expected,
                            run)
@@ -31,18 +30,12 @@ OXIGRAPH = shutil.which("oxigraph") or (str(Path(sys.executable).with_name("oxig
                                         else None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Base URL of a running `oxigraph serve` (stopped at the end of the module)."""
-    if OXIGRAPH is None:
-        pytest.skip("the oxigraph server is not installed (pip install oxigraph==0.5.13)")
-    port = _free_port()
+    if OXIGRAPH is None:  # installed by the project's test extras: missing is a failure
+        pytest.fail("the oxigraph server is not installed (pip install oxigraph==0.5.13)")
+    port = free_port()
     folder = tmp_path_factory.mktemp("oxigraph")
     process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(folder), "--bind",
                                 f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
@@ -185,7 +178,7 @@ def test_remote_engine_refuses_bad_urls_and_reports_errors():
     with pytest.raises(InputError):
         KZGraph.open(["x.ttl"], engine="http://127.0.0.1:9/query")
     with pytest.raises(KzGraphError, match="cannot reach"):
-        len(RemoteEngine(f"http://127.0.0.1:{_free_port()}/query", timeout=2))
+        len(RemoteEngine(f"http://127.0.0.1:{free_port()}/query", timeout=2))
     with pytest.raises(InputError):
         publish(None, "ftp://example.org/store")
 

@@ -13,19 +13,17 @@ import atexit
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-hypothesis = pytest.importorskip("hypothesis", reason="pip install hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from kzgraph import catalog, sparql  # noqa: E402
-from kzgraph.errors import InputError, KzGraphError  # noqa: E402
-from kzgraph.loader import parse_turtle  # noqa: E402
-from kzgraph.protocol import error_status  # noqa: E402
+from kzgraph import catalog, sparql
+from kzgraph.errors import InputError, KzGraphError
+from kzgraph.loader import parse_turtle
+from kzgraph.protocol import error_status
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")]
@@ -40,9 +38,6 @@ CASES = {
     "http": 500,
 }
 assert sum(CASES.values()) >= 10_000
-
-#: Each case must be refused quickly: a pathological input may not stall the parser.
-SLOWEST = 5.0
 
 
 def _settings(name: str):
@@ -79,7 +74,6 @@ QUERY_START = ["SELECT * WHERE ", "ASK ", "CONSTRUCT ", "DESCRIBE ", "PREFIX x: 
 
 def check_prepare(text: str) -> None:
     """``sparql.prepare`` answers a Prepared query or a kzgraph error with a message."""
-    start = time.monotonic()
     try:
         prepared = sparql.prepare(text)
     except (sparql.QuerySyntaxError, sparql.QueryRefused) as exc:
@@ -89,7 +83,6 @@ def check_prepare(text: str) -> None:
     else:
         assert prepared.form in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
         _assert_no_service(prepared)
-    assert time.monotonic() - start < SLOWEST, f"took {time.monotonic() - start:.1f} s"
 
 
 def _assert_no_service(prepared) -> None:
@@ -182,6 +175,7 @@ def test_random_parameters(name, values):
     from rdflib.term import Node
 
     assert set(bound) <= {p.name for p in stored.params}
+    assert {p.name for p in stored.params if p.required} <= set(bound)
     assert all(isinstance(term, Node) for term in bound.values())
 
 
@@ -223,13 +217,11 @@ def corrupted_turtle(draw):
 def test_corrupted_turtle(data):
     path = Path(_TMP) / "fuzz.ttl"
     path.write_bytes(data)
-    start = time.monotonic()
     try:
         parse_turtle(path)
     except InputError as exc:
         assert str(exc).startswith(str(path)), str(exc)
         assert "Traceback" not in str(exc)
-    assert time.monotonic() - start < SLOWEST
 
 
 # -- command lines ---------------------------------------------------------------------------
@@ -303,15 +295,12 @@ def test_random_command_lines(cli_runner, args):
 
 @pytest.fixture(scope="module")
 def client(kg):
-    httpx = pytest.importorskip("httpx")
-    pytest.importorskip("starlette")
     from starlette.testclient import TestClient
 
     from kzgraph.server import create_app
 
     with TestClient(create_app(kg, timeout=5, max_rows=2000), raise_server_exceptions=False,
                     base_url="http://127.0.0.1") as test_client:
-        assert httpx
         yield test_client
 
 
@@ -337,8 +326,10 @@ def test_random_requests(client, request_):
         _, name, params = request_
         response = client.get(f"/queries/{name}", params=params)
         expected = _expected_stored(name, params)
-        if expected is None:  # good parameters: an answer (or a format the query lacks)
-            assert response.status_code in (200, 400, 406, 413), (name, params, response.text)
+        if expected is None:  # good parameters: an answer, a format the query lacks (406) or
+            # cannot have (a bad ?format= value, 400), or too many rows (413)
+            allowed = (200, 406, 413) + ((400,) if "format" in params else ())
+            assert response.status_code in allowed, (name, params, response.text)
         else:
             assert response.status_code == expected, (name, params, response.text)
         assert response.status_code == 200 or response.text.strip()

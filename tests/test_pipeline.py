@@ -164,3 +164,25 @@ def test_wheel_ships_the_data(tmp_path):
     expected |= {"kzgraph/data/ontology/kzgraph.ttl", "kzgraph/data/ontology/shapes.ttl",
                  "kzgraph/data/queries/ownership.rq"}
     assert expected <= names
+
+
+def _test_requirements() -> list[str]:
+    import re
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [re.split(r"[<>=!~ ]", spec, maxsplit=1)[0]
+            for spec in extras["optional-dependencies"]["test"]]
+
+
+@pytest.mark.parametrize("name", _test_requirements())
+def test_test_requirements_are_installed(name):
+    """Some tests skip when an optional package is missing (a user may lack it); the test
+    set-up (`make test`) installs them all, so a missing one is a failure here, never a
+    silent skip."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        assert version(name)
+    except PackageNotFoundError:
+        pytest.fail(f"{name} is in the test extras of pyproject.toml but not installed")

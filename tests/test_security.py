@@ -446,7 +446,8 @@ def test_served_on_loopback_only():
     """``kzgraph serve`` with no --host: reachable on 127.0.0.1, not on the machine's own
     network address."""
     httpx = pytest.importorskip("httpx")
-    from .test_server import free_port, wait_until_up
+    from .conftest import free_port
+    from .test_server import wait_until_up
 
     import os
 

@@ -20,6 +20,8 @@ httpx = pytest.importorskip("httpx", reason="pip install httpx (the server's tes
 pytest.importorskip("starlette", reason="pip install starlette uvicorn (the server stack)")
 pytest.importorskip("uvicorn", reason="pip install starlette uvicorn (the server stack)")
 
+from .conftest import free_port  # noqa: E402
+
 KZ = "https://w3id.org/kzgraph/id/"
 SELECT = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
           "SELECT ?label WHERE { <https://w3id.org/kzgraph/id/kcell> rdfs:label ?label }")
@@ -28,12 +30,6 @@ CONSTRUCT = "CONSTRUCT { <https://w3id.org/kzgraph/id/kcell> ?p ?o } WHERE { " \
             "<https://w3id.org/kzgraph/id/kcell> ?p ?o }"
 DESCRIBE = "DESCRIBE <https://w3id.org/kzgraph/id/kcell>"
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_up(base: str, seconds: float = 120) -> None:
