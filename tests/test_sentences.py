@@ -39,7 +39,7 @@ def test_numbering_is_per_section_and_unique():
 
 
 def test_tricky_boundaries():
-    units = split_text("== S ==\nA station.The state runs B. E. Alexander came. "
+    units = split_text("== S ==\nA station.The state runs TV. E. Alexander came. "
                        "He said \"x . . . Y\" then left. 'Q.' Next one.")
     assert [u.text for u in units] == ["A station.", "The state runs TV.",
                                        "E. Alexander came.",
