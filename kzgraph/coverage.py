@@ -170,12 +170,14 @@ def check_rows(rows: Sequence[Row], units: Sequence[Unit]) -> list[Problem]:
     for row in rows:
         say = lambda message: problems.append(Problem(row.line, message))  # noqa: E731
         where = f"{row.article} / {row.section} / {row.n}"
-        if row.key in seen:
+        duplicate = row.key in seen
+        if duplicate:
             say(f"a second row for {where} (the first is on line {seen[row.key]})")
-            continue
-        seen[row.key] = row.line
+        seen.setdefault(row.key, row.line)
         found = index.get(row.key)
-        if found is None:
+        if duplicate:
+            pass
+        elif found is None:
             say(f"no sentence or list item {where} in the articles (kzgraph.sentences numbering)")
         else:
             position, unit = found
