@@ -90,6 +90,19 @@ def test_every_iri_exists_and_cites_its_section(rows, engines, engine):
     assert coverage.check_graph(engines[engine], rows) == []
 
 
+def test_existing_means_typed(merged_graph, kg):
+    """coverage-subjects lists typed IRIs; on this graph that is every kz:/kzo: subject."""
+    from rdflib import RDF
+
+    from kzgraph import api_queries
+
+    prefixes = ("https://w3id.org/kzgraph/id/", "https://w3id.org/kzgraph/ontology#")
+    every = {str(s) for s in merged_graph.subjects() if str(s).startswith(prefixes)}
+    typed = {str(s) for s in merged_graph.subjects(RDF.type, None) if str(s).startswith(prefixes)}
+    assert every == typed
+    assert {r["node"] for r in api_queries.rows(kg, "coverage-subjects")} == typed
+
+
 def test_every_row_not_fully_modelled_has_a_reason(rows):
     for row in rows:
         assert row.status in coverage.STATUSES
