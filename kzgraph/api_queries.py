@@ -5,7 +5,7 @@ and run through `KZGraph.execute`, the one query runner, so the API works on eve
 Parameters are bound as typed terms, never pasted into the text.
 
 >>> sorted(stored())[:3]
-['entity-card', 'entity-facts', 'entity-names']
+['coverage-citations', 'coverage-sources', 'coverage-subjects']
 >>> get("owners").params
 Traceback (most recent call last):
 ...

@@ -159,6 +159,48 @@ def stats(fmt, paths) -> None:
         click.echo(f"  {n:5d}  {title}")
 
 
+@main.command("coverage")
+@click.option("--table", "table", type=click.Path(dir_okay=False, path_type=Path),
+              help="The coverage table to read (default docs/coverage.tsv).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              help="table: counts and problems; json: counts; markdown: the README block.")
+@click.option("--no-check", is_flag=True, help="Only count; do not check the table against the graph.")
+@friendly
+def coverage_command(table, fmt, no_check) -> None:
+    """How much of the two articles the graph carries, from the coverage table.
+
+    Counts the sentences and list items of both articles and the table's rows by status and
+    reason, then checks the table (a row per unit, IRIs that exist and cite the row's section,
+    reasons, paraphrases, checksums of the articles). Exit code 1 when a check fails.
+    """
+    from . import coverage
+
+    rows = coverage.read_table(table)
+    s = coverage.summary(rows)
+    if fmt == "markdown":
+        click.echo(coverage.markdown(s))
+        return
+    if fmt == "json":
+        click.echo(json.dumps(s.to_dict(), indent=1))
+        return
+    click.echo(f"units (sentences and list items): {s.units}\nrows: {s.rows}")
+    for status in coverage.STATUSES:
+        click.echo(f"  {s.count(status):5d}  {status}")
+    if s.reasons:
+        click.echo("\nnot fully modelled, by reason:")
+        for (status, reason), n in sorted(s.reasons.items()):
+            click.echo(f"  {n:5d}  {status}: {reason}")
+    if no_check:
+        return
+    problems = coverage.check(_load(()), rows)
+    if problems:
+        click.echo(f"\n{len(problems)} problem(s):", err=True)
+        for problem in problems:
+            click.echo("  " + problem.text(str(table or "docs/coverage.tsv")), err=True)
+        sys.exit(1)
+    click.echo("\nthe table checks out: every unit has a row, every IRI exists and cites its section")
+
+
 @main.command("queries")
 @click.option("--checks", is_flag=True, help="List the quality checks instead.")
 @click.option("--markdown", is_flag=True, help="Print the catalog as a Markdown table.")

@@ -567,6 +567,23 @@ CASES = [
      'Power types are a closed code list'),
     ('PenaltyTypeShape', 'PenaltyTypeShape-minted-in-graph.ttl', 'kz:penalty-confiscation',
      'Penalty types are a closed code list'),
+    # coverage audit (cov-a): reports and their publishers, planned dates, who did what to whom
+    ('ReportShape', 'ReportShape-no-publisher.ttl', 'kz:freedom-on-the-net',
+     'A report needs its publisher'),
+    ('ReportShape', 'ReportShape-no-source.ttl', 'kz:freedom-on-the-net',
+     'A report must cite at least one source section'),
+    ('ReportShape', 'ReportShape-bad-name.ttl', 'kz:Freedom_On_The_Net',
+     'A report must be a kz: IRI with a flat'),
+    ('ReportedInShape', 'ReportedInShape-not-a-report.ttl', 'kz:obs-freedom-rating-2021',
+     'kzo:reportedIn must point to a kzo:Report'),
+    ('PlannedTimeShape', 'PlannedTimeShape-planned-start-string.ttl', 'kz:event-cable-plan',
+     'kzo:plannedStart is given once'),
+    ('PlannedTimeShape', 'PlannedTimeShape-two-planned-ends.ttl', 'kz:event-cable-plan',
+     'kzo:plannedEnd is given once'),
+    ('ActorShape', 'ActorShape-actor-is-group.ttl', 'kz:event-competition-complaint',
+     'kzo:actor must be the agent'),
+    ('ActorShape', 'ActorShape-target-is-place.ttl', 'kz:event-competition-complaint',
+     'kzo:target must be an agent or a kzo:ActorGroup'),
 ]
 
 #: Classes with no instance of their own in good.ttl: abstract ones (the shapes require a subclass)
