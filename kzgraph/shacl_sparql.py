@@ -17,7 +17,7 @@ sh:lessThanOrEquals comparisons order incompatible literals by datatype IRI as r
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -58,6 +58,7 @@ class Query:
     severity: object
     text: str
     message_uses_value: bool = False
+    top: object = None   # the shape with targets this query belongs to
 
 
 @dataclass
@@ -67,6 +68,12 @@ class Compiled:
     queries: list[Query] = field(default_factory=list)
     refused: dict = field(default_factory=dict)   # node shape → reason
     shapes: int = 0
+    # shapes with an sh:pattern somewhere: they read lexical forms (see `load`)
+    pattern_shapes: set = field(default_factory=set)
+
+    def without(self, shapes) -> list[Query]:
+        """The queries of every shape but ``shapes``."""
+        return [q for q in self.queries if q.top not in shapes]
 
 
 def _iri(term) -> str:
@@ -93,6 +100,7 @@ class _Compiler:
         self.g = shapes
         self.U = URIRef
         self.counter = 0
+        self.saw_pattern = False
 
     def sh(self, name):
         return self.U(SH + name)
@@ -183,6 +191,7 @@ class _Compiler:
                      "BlankNodeOrLiteral": f"!isIRI({v})",
                      "IRIOrLiteral": f"!isBlank({v})"}[str(o)[len(SH):]]
             elif name == "pattern":
+                self.saw_pattern = True
                 flags = g.value(shape, self.sh("flags"))
                 f = f", {_string(str(flags))}" if flags is not None else ""
                 # Oxigraph stores numbers and times by value ("…+00:00" comes back "…Z"): the
@@ -266,6 +275,7 @@ def compile_shapes(shapes) -> Compiled:
         if targets is None:
             continue  # only used nested (sh:node, sh:or ...): no focus nodes of its own
         out.shapes += 1
+        c.saw_pattern = False
         try:
             queries = _node_shape(c, shape, targets)
             for prop in shapes.objects(shape, sh("property")):
@@ -273,16 +283,21 @@ def compile_shapes(shapes) -> Compiled:
         except Refused as exc:
             out.refused[shape] = str(exc)
             continue
-        out.queries += queries
+        out.queries += [replace(q, top=shape) for q in queries]
+        if c.saw_pattern:
+            out.pattern_shapes.add(shape)
     # property shapes with their own targets
     for prop in sorted({s for p in ("targetClass", "targetNode", "targetSubjectsOf",
                                     "targetObjectsOf") for s in shapes.subjects(sh(p), None)
                         if (s, sh("path"), None) in shapes}, key=str):
         out.shapes += 1
+        c.saw_pattern = False
         try:
-            out.queries += _property_shape(c, prop, _targets(c, prop))
+            out.queries += [replace(q, top=prop) for q in _property_shape(c, prop, _targets(c, prop))]
         except Refused as exc:
             out.refused[prop] = str(exc)
+        if c.saw_pattern:
+            out.pattern_shapes.add(prop)
     return out
 
 
@@ -507,8 +522,19 @@ def load(graph):
     return engine
 
 
+def ambiguous(engine) -> bool:
+    """True when two literals of the data differ only in lexical form ("…Z" and "…+00:00",
+    "149" and "149.0"): Oxigraph holds them as one term, so a pattern cannot tell which
+    form it tests, and `kzgraph.validate.fast_violations` hands the shapes with sh:pattern
+    to pySHACL."""
+    found = engine.store.query(
+        f"ASK {{ {{ SELECT ?o WHERE {{ GRAPH <{LEXICAL}> {{ ?x <{LEXICAL}#of> ?o ; "
+        f"<{LEXICAL}#form> ?f }} }} GROUP BY ?o HAVING(COUNT(DISTINCT ?f) > 1) }} }}")
+    return bool(found)
+
+
 def run(engine, compiled: Compiled, origin: dict | None = None, focus=None,
-        progress=None, graph=None) -> list:
+        progress=None, graph=None, skip=()) -> list:
     """Evaluate the compiled queries on ``engine`` (an `OxigraphEngine`); return sorted
     `Violation` values. ``focus`` (an iterable of rdflib terms) limits validation to those
     focus nodes; ``progress(1)`` is called after each query. ``graph``, the rdflib graph the
@@ -532,7 +558,7 @@ def run(engine, compiled: Compiled, origin: dict | None = None, focus=None,
     else:
         restrict = ""
     out = set()
-    for q in compiled.queries:
+    for q in compiled.without(set(skip)):
         text = q.text.replace(" FOCUS }", f" {restrict} }}")
         variables = tuple(v for v in ("this", "value", "path") if f"?{v}" in text.split("WHERE")[0])
         result = collect(Prepared(text=text, form="SELECT", variables=variables),

@@ -141,9 +141,13 @@ def fast_violations(graph, shapes, origin: dict | None = None, *, engine=None,
 
     compiled = compiled_shapes(shapes)
     engine = engine if engine is not None else shacl_sparql.load(graph)
-    out = shacl_sparql.run(engine, compiled, origin, graph=graph, progress=progress)
-    if compiled.refused:
-        out += shacl_violations(graph, refused_only(shapes, compiled), None, origin)
+    fallback = set(compiled.refused)
+    if compiled.pattern_shapes and shacl_sparql.ambiguous(engine):
+        fallback |= compiled.pattern_shapes
+    out = shacl_sparql.run(engine, compiled, origin, graph=graph, progress=progress,
+                           skip=fallback)
+    if fallback:
+        out += shacl_violations(graph, only(shapes, fallback), None, origin)
     return sorted(set(out))
 
 
@@ -161,15 +165,15 @@ def compiled_shapes(shapes):
     return _COMPILED[key][1]
 
 
-def refused_only(shapes, compiled):
-    """A copy of ``shapes`` in which only the refused shapes have targets (for pySHACL)."""
+def only(shapes, keep):
+    """A copy of ``shapes`` in which only the shapes ``keep`` have targets (for pySHACL)."""
     import rdflib
 
     targets = {rdflib.URIRef(SH + p) for p in ("targetClass", "targetNode", "targetSubjectsOf",
                                                "targetObjectsOf")}
     reduced = rdflib.Graph()
     for s, p, o in shapes:
-        if p in targets and s not in compiled.refused:
+        if p in targets and s not in keep:
             continue
         reduced.add((s, p, o))
     return reduced
