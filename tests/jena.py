@@ -10,7 +10,9 @@ does the same for many data files in one Java process (a JVM start costs about a
 Debian's jena-core 4.5.0 relocates Xerces' classes to ``xerces.*`` but leaves the regex message
 bundle under ``org/apache/jena/ext/xerces``: without it every XSD datatype fails to initialise
 ("internal error" in XSSimpleTypeDecl). `_resources` copies the bundle to the path the classes
-look for, in a folder added to the class path.
+look for, in a folder added to the class path. Debian also ships no Jakarta JSON provider, which
+Jena's JSON-LD 1.1 reader (titanium) needs: JSON-LD is read with Jena's JSON-LD 1.0 reader
+(jsonld-java, syntax "jsonld10"); kzgraph's export uses no 1.1 feature and an inline context.
 """
 from __future__ import annotations
 
@@ -26,10 +28,12 @@ from pathlib import Path
 JARS = Path(os.environ.get("KZGRAPH_JENA_JARS", "/usr/share/java"))
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "JenaShacl.java"
-# jena-*.jar and the libraries libapache-jena-java depends on (one slf4j binding: nop)
+# jena-*.jar and the libraries libapache-jena-java depends on (one slf4j binding: simple, so
+# riot's warnings reach standard error)
 LIBS = ("commons-cli commons-codec commons-compress commons-csv commons-io commons-lang3 "
-        "dexx.collection gson guava httpclient httpcore jackson-core jackson-databind "
-        "jakarta.json-api jsonld-java protobuf slf4j-api slf4j-nop thrift titanium-json-ld").split()
+        "commons-logging dexx.collection gson guava httpclient httpclient-cache httpcore "
+        "jackson-annotations jackson-core jackson-databind jakarta.json-api jsonld-java protobuf "
+        "slf4j-api slf4j-simple thrift titanium-json-ld").split()
 REQUIRED = bool(os.environ.get("KZGRAPH_REQUIRE_JENA"))
 
 
