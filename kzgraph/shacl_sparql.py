@@ -58,7 +58,7 @@ class Query:
     severity: object
     text: str
     message_uses_value: bool = False
-    top: object = None   # the shape with targets this query belongs to
+    top: frozenset = frozenset()   # the shapes with targets this query validates for
 
 
 @dataclass
@@ -72,8 +72,8 @@ class Compiled:
     pattern_shapes: set = field(default_factory=set)
 
     def without(self, shapes) -> list[Query]:
-        """The queries of every shape but ``shapes``."""
-        return [q for q in self.queries if q.top not in shapes]
+        """The queries still needed when pySHACL validates the shapes ``shapes``."""
+        return [q for q in self.queries if not q.top <= set(shapes)]
 
 
 def _iri(term) -> str:
@@ -258,51 +258,57 @@ class _Compiler:
 
 
 def compile_shapes(shapes) -> Compiled:
-    """Compile every node shape of the rdflib graph ``shapes`` (see the module docstring)."""
+    """Compile every shape with targets of the rdflib graph ``shapes`` (see the module
+    docstring). A property shape used by several node shapes (kzsh:Label-present ...) gets one
+    query per constraint over the union of their focus nodes."""
     from rdflib import RDF as R
 
     c = _Compiler(shapes)
     sh = c.sh
     out = Compiled()
-    node_shapes = set(shapes.subjects(R.type, sh("NodeShape")))
-    for p in ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf"):
-        node_shapes |= {s for s in shapes.subjects(sh(p), None)
-                        if (s, sh("path"), None) not in shapes}
-    for shape in sorted(node_shapes, key=str):
-        if (shape, sh("deactivated"), None) in shapes:
-            continue
-        targets = _targets(c, shape)
-        if targets is None:
-            continue  # only used nested (sh:node, sh:or ...): no focus nodes of its own
+    kinds = ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
+    tops = set(shapes.subjects(R.type, sh("NodeShape")))
+    tops |= {s for p in kinds for s in shapes.subjects(sh(p), None)}
+    parts = {s: _target_parts(c, s) for s in tops
+             if (s, sh("deactivated"), None) not in shapes}
+    parts = {s: p for s, p in parts.items() if p}  # no targets: only used nested
+    users: dict = {}   # property shape → the shapes with targets that use it
+    for top in sorted(parts, key=str):
         out.shapes += 1
         c.saw_pattern = False
         try:
-            queries = _node_shape(c, shape, targets)
-            for prop in shapes.objects(shape, sh("property")):
-                queries += _property_shape(c, prop, targets)
+            if (top, sh("path"), None) in shapes:  # a property shape with its own targets
+                users.setdefault(top, []).append(top)
+                continue
+            queries = _node_shape(c, top, _targets(parts[top]))
+            for prop in shapes.objects(top, sh("property")):
+                _property_shape(c, prop, "{}")  # refuses here, before any query is kept
+                users.setdefault(prop, []).append(top)
         except Refused as exc:
-            out.refused[shape] = str(exc)
+            out.refused[top] = str(exc)
             continue
-        out.queries += [replace(q, top=shape) for q in queries]
+        out.queries += [replace(q, top=frozenset([top])) for q in queries]
         if c.saw_pattern:
-            out.pattern_shapes.add(shape)
-    # property shapes with their own targets
-    for prop in sorted({s for p in ("targetClass", "targetNode", "targetSubjectsOf",
-                                    "targetObjectsOf") for s in shapes.subjects(sh(p), None)
-                        if (s, sh("path"), None) in shapes}, key=str):
-        out.shapes += 1
+            out.pattern_shapes.add(top)
+    for prop in sorted(users, key=str):
+        parents = [t for t in users[prop] if t not in out.refused]
+        if not parents:
+            continue
+        union = sorted({p for t in parents for p in parts[t]})
         c.saw_pattern = False
         try:
-            out.queries += [replace(q, top=prop) for q in _property_shape(c, prop, _targets(c, prop))]
-        except Refused as exc:
+            queries = _property_shape(c, prop, _targets(union))
+        except Refused as exc:  # only a property shape with its own targets gets here
             out.refused[prop] = str(exc)
+            continue
+        out.queries += [replace(q, top=frozenset(parents)) for q in queries]
         if c.saw_pattern:
-            out.pattern_shapes.add(prop)
+            out.pattern_shapes |= set(parents)
     return out
 
 
-def _targets(c: _Compiler, shape) -> str | None:
-    """A group pattern binding ?this to every focus node of ``shape``, or None."""
+def _target_parts(c: _Compiler, shape) -> list[str]:
+    """Group patterns binding ?this to the focus nodes of ``shape``, one per target."""
     g, sh, parts = c.g, c.sh, []
     for cls in sorted(g.objects(shape, sh("targetClass")), key=str):
         parts.append(f"?this <{RDF}type>/<{RDFS}subClassOf>* {_iri(cls)} .")
@@ -312,8 +318,11 @@ def _targets(c: _Compiler, shape) -> str | None:
         parts.append(f"?this {_iri(p)} [] .")
     for p in sorted(g.objects(shape, sh("targetObjectsOf")), key=str):
         parts.append(f"[] {_iri(p)} ?this .")
-    if not parts:
-        return None
+    return parts
+
+
+def _targets(parts: list[str]) -> str:
+    """A subquery binding ?this once to every focus node (FOCUS: where `run` restricts them)."""
     return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(f"{{ {p} }}" for p in parts) \
         + " FOCUS } }"
 
@@ -507,7 +516,9 @@ def load(graph):
 
     from .engine import OxigraphEngine
 
-    engine = OxigraphEngine.from_graph(graph)
+    # rdflib's N-Triples text, unsorted, is the quickest way from rdflib to Oxigraph (building
+    # pyoxigraph quads in Python is slower); blank nodes keep their labels
+    engine = OxigraphEngine.from_ntriples(graph.serialize(format="nt", encoding="utf-8"))
     keep = CASTABLE - {XSD + "string"}
     name, of, form = ox.NamedNode(LEXICAL), ox.NamedNode(LEXICAL + "#of"), \
         ox.NamedNode(LEXICAL + "#form")
