@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from .namespaces import shorten
 
 SH = "http://www.w3.org/ns/shacl#"
+SUMMARY_AFTER = 20  # more violations than this: counts per shape and the first ones in full
 
 
 @dataclass(frozen=True, order=True)
@@ -70,6 +71,18 @@ class Report:
                 "check_failures": [c.to_dict() for c in self.check_failures],
                 "checks_run": self.checks_run, "inconsistencies": list(self.inconsistencies)}
 
+    def summary(self, first: int = 10) -> list[str]:
+        """Violations per shape (most first), then the first ``first`` in full."""
+        from collections import Counter
+
+        counts = Counter(v.shape or "(no shape)" for v in self.violations)
+        lines = ["Violations per shape:"]
+        lines += [f"  {n:>7,}  {shape}" for shape, n in sorted(counts.items(),
+                                                             key=lambda kv: (-kv[1], kv[0]))]
+        lines.append(f"First {first} of {len(self.violations):,} (all of them: --format json):")
+        lines += [v.text() for v in self.violations[:first]]
+        return lines
+
     def text(self) -> str:
         if self.conforms:
             return (f"Conforms: 0 SHACL violations, {self.checks_run} quality checks passed, "
@@ -77,7 +90,10 @@ class Report:
         lines = [f"Does not conform: {len(self.violations)} SHACL violation(s), "
                  f"{len(self.check_failures)} failing check(s), "
                  f"{len(self.inconsistencies)} OWL RL inconsistency(ies)."]
-        lines += [v.text() for v in self.violations]
+        if len(self.violations) > SUMMARY_AFTER:
+            lines += self.summary()
+        else:
+            lines += [v.text() for v in self.violations]
         lines += [c.text() for c in self.check_failures]
         lines += [f"Inconsistent: {p}" for p in self.inconsistencies]
         return "\n".join(lines)
