@@ -89,7 +89,7 @@ def incremental() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["KZGRAPH_CACHE"] = str(Path(tmp) / "cache")
         copy = Path(tmp) / "graph"
-        shutil.copytree(paths.graph_dir(), copy)
+        shutil.copytree(paths.data_root() / "graph", copy)
         files = [paths.ontology_file(), *sorted(copy.glob("*.ttl"))]
         start = time.perf_counter()
         first = inc.validate_files(files)

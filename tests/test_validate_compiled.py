@@ -159,3 +159,17 @@ def test_lexical_forms_survive_oxigraph():
     assert [(v.shape, v.value) for v in fast] == [
         ("kzsh:Time-utc", '"2022-01-07T05:50:00+00:00"^^<http://www.w3.org/2001/XMLSchema#dateTime>')]
     assert fast == shacl_violations(graph, T.shapes())
+
+
+def test_bench_child_validates_the_real_graph():
+    import json
+    import subprocess
+    import sys
+
+    root = paths.PACKAGE_DIR.parent
+    done = subprocess.run([sys.executable, str(root / "bench" / "validate.py"), "--child",
+                           "compiled", "real"], capture_output=True, text=True, cwd=root,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["violations"] == [] and out["triples"] > 5000 and out["seconds"] > 0
