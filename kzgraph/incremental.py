@@ -186,7 +186,7 @@ def validate_files(files, *, checks: bool = True, consistency: bool = True,
 
 def _affected(state, files, digests, engine, shapes, compiled):
     """(focus nodes to validate again, None) or (None, why everything is validated)."""
-    from . import paths, shacl_sparql
+    from . import paths
 
     if state is None:
         return None, "no earlier validation of these files"
@@ -196,7 +196,7 @@ def _affected(state, files, digests, engine, shapes, compiled):
         return set(), ""
     if any(f.resolve() == paths.ontology_file().resolve() for f in changed):
         return None, "the ontology changed"
-    if compiled.refused or (compiled.pattern_shapes and shacl_sparql.ambiguous(engine)):
+    if compiled.fallback(engine):
         return None, "some shapes are validated by pySHACL"
     from rdflib import BNode, Literal
 

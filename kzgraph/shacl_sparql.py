@@ -58,6 +58,9 @@ class Query:
     severity: object
     text: str
     message_uses_value: bool = False
+    # a SPARQL constraint reading lexical forms (STR, SUBSTR ...): the predicates it names
+    # (None: any predicate); empty when it does not read lexical forms
+    lexical: tuple | None = ()
     top: frozenset = frozenset()   # the shapes with targets this query validates for
 
 
@@ -70,6 +73,19 @@ class Compiled:
     shapes: int = 0
     # shapes with an sh:pattern somewhere: they read lexical forms (see `load`)
     pattern_shapes: set = field(default_factory=set)
+    # shapes with a SPARQL constraint that reads lexical forms → predicates it reads (or None)
+    lexical_shapes: dict = field(default_factory=dict)
+
+    def fallback(self, engine) -> set:
+        """Shapes pySHACL must validate on the data in ``engine``: the refused ones, and those
+        that read lexical forms Oxigraph does not keep (see `ambiguous`, `changed_forms`)."""
+        out = set(self.refused)
+        if self.pattern_shapes and ambiguous(engine):
+            out |= self.pattern_shapes
+        for shape, predicates in self.lexical_shapes.items():
+            if changed_forms(engine, predicates):
+                out.add(shape)
+        return out
 
     def without(self, shapes) -> list[Query]:
         """The queries still needed when pySHACL validates the shapes ``shapes``."""
@@ -290,6 +306,9 @@ def compile_shapes(shapes) -> Compiled:
         out.queries += [replace(q, top=frozenset([top])) for q in queries]
         if c.saw_pattern:
             out.pattern_shapes.add(top)
+        for q in queries:
+            if q.lexical != ():
+                out.lexical_shapes[top] = _union(out.lexical_shapes.get(top, ()), q.lexical)
     for prop in sorted(users, key=str):
         parents = [t for t in users[prop] if t not in out.refused]
         if not parents:
@@ -304,6 +323,10 @@ def compile_shapes(shapes) -> Compiled:
         out.queries += [replace(q, top=frozenset(parents)) for q in queries]
         if c.saw_pattern:
             out.pattern_shapes |= set(parents)
+        for q in queries:
+            if q.lexical != ():
+                for t in parents:
+                    out.lexical_shapes[t] = _union(out.lexical_shapes.get(t, ()), q.lexical)
     return out
 
 
@@ -505,7 +528,10 @@ def _sparql(c: _Compiler, shape, constraint, targets: str, path_node) -> Query:
         raise Refused("a property-shape SPARQL constraint without ?value")
     return Query(shape=shape, component="sh:SPARQLConstraintComponent", path=path_node,
                  message=message, severity=_severity(c, shape), text=text,
-                 message_uses_value=bool(re.search(r"\{[?$]\w+\}", message)))
+                 message_uses_value=bool(re.search(r"\{[?$]\w+\}", message)),
+                 lexical=_lexical_predicates(body, dict(
+                     (line.split()[1].rstrip(":"), line.split()[2].strip("<>"))
+                     for line in prefixes)))
 
 
 def load(graph):
@@ -531,6 +557,41 @@ def load(graph):
         quads.append(ox.Quad(node, form, ox.Literal(str(lit)), name))
     engine.store.extend(quads)
     return engine
+
+
+def _union(a, b):
+    return None if a is None or b is None else tuple(sorted(set(a) | set(b)))
+
+
+LEXICAL_FUNCTIONS = r"\b(STR|STRLEN|SUBSTR|REGEX|CONTAINS|STRSTARTS|STRENDS|STRBEFORE|STRAFTER|" \
+    r"LCASE|UCASE|CONCAT|ENCODE_FOR_URI|REPLACE|MD5|SHA1|SHA256|SHA384|SHA512)\s*\("
+
+
+def _lexical_predicates(body: str, prefixes: dict):
+    """() when the query reads no lexical form; else the predicates it names (None: it has a
+    variable in predicate position, so any)."""
+    import re
+
+    if not re.search(LEXICAL_FUNCTIONS, body, re.I):
+        return ()
+    where = body[body.upper().index("WHERE"):]
+    if re.search(r"[?$]\w+\s+[?$]\w+\s+[?$\w<]", where.replace(";", " ; ")):
+        return None
+    names = {m for m in re.findall(r"<([^<>\s]+)>", where)}
+    for prefix, local in re.findall(r"\b([A-Za-z][\w-]*):([A-Za-z_][\w-]*)", where):
+        if prefix in prefixes:
+            names.add(prefixes[prefix] + local)
+    return tuple(sorted(names))
+
+
+def changed_forms(engine, predicates) -> bool:
+    """True when a literal reached through ``predicates`` (None: any) is stored by Oxigraph in
+    another lexical form than the one written ("…+00:00" → "…Z")."""
+    restrict = "" if predicates is None else \
+        "VALUES ?p { " + " ".join(f"<{p}>" for p in predicates) + " } ?s ?p ?o ."
+    return bool(engine.store.query(
+        f"ASK {{ {restrict} GRAPH <{LEXICAL}> {{ ?x <{LEXICAL}#of> ?o ; <{LEXICAL}#form> ?f }} "
+        f"FILTER(STR(?o) != STR(?f)) }}"))
 
 
 def ambiguous(engine) -> bool:

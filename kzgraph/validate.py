@@ -157,9 +157,7 @@ def fast_violations(graph, shapes, origin: dict | None = None, *, engine=None,
 
     compiled = compiled_shapes(shapes)
     engine = engine if engine is not None else shacl_sparql.load(graph)
-    fallback = set(compiled.refused)
-    if compiled.pattern_shapes and shacl_sparql.ambiguous(engine):
-        fallback |= compiled.pattern_shapes
+    fallback = compiled.fallback(engine)
     out = shacl_sparql.run(engine, compiled, origin, graph=graph, progress=progress,
                            skip=fallback)
     if fallback:
