@@ -119,10 +119,11 @@ class _Parser:
         return part
 
 
-def _state_name(files: list[Path], checks: bool, consistency: bool) -> str:
+def _state_name(files: list[Path]) -> str:
+    """The state holds SHACL results only: the same for any choice of checks/consistency."""
     from . import build
 
-    key = hashlib.sha256(f"{__version__}\0{checks}\0{consistency}".encode())
+    key = hashlib.sha256(f"{__version__}\0".encode())
     for path in build.validation_inputs():
         key.update(path.name.encode() + b"\0" + Path(path).read_bytes())
     for path in files:
@@ -150,7 +151,7 @@ def validate_files(files, *, checks: bool = True, consistency: bool = True,
     engine = shacl_sparql.load(graph)
     reuse = Reuse(files=len(files), files_reused=parser.reused,
                   focus=_focus_count(engine, shapes, compiled))
-    state_name = _state_name(files, checks, consistency)
+    state_name = _state_name(files)
     state = _read(state_name) if use_cache else None
     affected, why = _affected(state, files, digests, engine, shapes, compiled)
     big = len(graph) > 100_000
