@@ -38,8 +38,9 @@ REQUIRED = bool(os.environ.get("KZGRAPH_REQUIRE_JENA"))
 
 
 def available() -> bool:
-    """Java and Jena's SHACL jar are installed."""
-    return shutil.which("java") is not None and (JARS / "jena-shacl.jar").is_file()
+    """A JDK (the source launcher compiles tests/JenaShacl.java) and Jena's SHACL jar."""
+    return (shutil.which("java") is not None and shutil.which("javac") is not None
+            and (JARS / "jena-shacl.jar").is_file())
 
 
 @lru_cache(maxsize=None)
