@@ -94,13 +94,13 @@ def incremental() -> dict:
         edited = copy / "places.ttl"
         out = {}
         for label, options in (("", {}), ("shacl_", {"checks": False, "consistency": False})):
-            start = time.perf_counter()
-            first = inc.validate_files(files, use_cache=False, **options)  # parse + validate all
-            full = time.perf_counter() - start
             inc.validate_files(files, **options)  # fills the caches
             edited.write_text(edited.read_text(encoding="utf-8") + f"\n# edited {label}\n"
                               "kz:almaty rdfs:comment \"Largest city, edited.\"@en .\n",
                               encoding="utf-8")
+            start = time.perf_counter()  # the edited files parsed and validated in full
+            first = inc.validate_files(files, use_cache=False, **options)
+            full = time.perf_counter() - start
             start = time.perf_counter()
             second = inc.validate_files(files, **options)
             again = time.perf_counter() - start
