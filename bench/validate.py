@@ -96,7 +96,7 @@ def incremental() -> dict:
         for label, options in (("", {}), ("shacl_", {"checks": False, "consistency": False})):
             inc.validate_files(files, **options)  # fills the caches
             edited.write_text(edited.read_text(encoding="utf-8") + f"\n# edited {label}\n"
-                              "kz:almaty rdfs:comment \"Largest city, edited.\"@en .\n",
+                              f"kz:almaty rdfs:comment \"Largest city, edited {label}.\"@en .\n",
                               encoding="utf-8")
             start = time.perf_counter()  # the edited files parsed and validated in full
             first = inc.validate_files(files, use_cache=False, **options)
