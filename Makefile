@@ -41,6 +41,7 @@ docs: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/validate.py
 
 loadtest: install
 	$(BIN)/python bench/loadtest.py
@@ -49,4 +50,4 @@ test: install
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache bench/data bench/results.json
+	rm -rf $(VENV) $(OUT) .pytest_cache bench/data bench/results.json bench/validate.json

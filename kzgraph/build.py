@@ -30,12 +30,16 @@ def read(files: list[Path]):
     return load_files(files)
 
 
-def validate(files: list[Path], *, checks: bool = True, consistency: bool = True):
-    """Parse ``files`` and return the validation `Report` (never raises on non-conformance)."""
-    from .validate import validate_graph
+def validate(files: list[Path], *, checks: bool = True, consistency: bool = True,
+             use_cache: bool = True):
+    """Parse ``files`` and return the validation `Report` (never raises on non-conformance).
+    Incremental (`kzgraph.incremental`): unchanged files come from the parse cache and only
+    the focus nodes an edit can reach are validated again; ``kzgraph.incremental.last`` says
+    what was reused."""
+    from .incremental import validate_files
 
-    graph, origin = read(files)
-    return validate_graph(graph, origin, checks=checks, consistency=consistency)
+    return validate_files(files, checks=checks, consistency=consistency,
+                          use_cache=use_cache).report
 
 
 def load_graph(files: list[Path], *, reasoning: bool = False, validate: bool = True,
@@ -48,16 +52,17 @@ def load_graph(files: list[Path], *, reasoning: bool = False, validate: bool = T
     digest = _digest(files, reasoning, validate)
     if use_cache and (hit := cache.lookup(digest)) is not None:
         return hit
-    graph, origin = read(files)
     if validate:
-        from .progress import bar
-        from .validate import validate_graph
+        from .incremental import validate_files
 
-        # a bar only for big graphs (and only on a terminal)
-        with bar("validating (SHACL, checks, consistency)", show=len(graph) > 100_000):
-            report = validate_graph(graph, origin)
+        # incremental: parse cache per file, SHACL again only where an edit reaches (bars
+        # for big graphs on a terminal)
+        outcome = validate_files(files, use_cache=use_cache)
+        graph, report = outcome.graph, outcome.report
         if not report.conforms:
             raise ValidationError(report)
+    else:
+        graph, origin = read(files)
     if reasoning:
         from .reason import closure
 

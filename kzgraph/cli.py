@@ -73,8 +73,12 @@ def validate(paths, fmt, no_checks, no_reasoning) -> None:
     from .build import input_files
     from .build import validate as run_validation
 
+    from . import incremental
+
     report = run_validation(input_files(list(paths)), checks=not no_checks,
                             consistency=not no_reasoning)
+    if incremental.last is not None:
+        click.echo(incremental.last.text(), err=True)
     click.echo(json.dumps(report.to_dict(), indent=1) if fmt == "json" else report.text())
     sys.exit(0 if report.conforms else 1)
 
@@ -90,9 +94,13 @@ def build(out_dir, inferred, paths) -> None:
     written to a temporary file and renamed)."""
     from .export import to_turtle, write_atomic
 
+    from . import incremental
+
     kg = _load(paths, reasoning=inferred)
     target = write_atomic(out_dir / "kzgraph.ttl", to_turtle(kg.graph))
-    click.echo(f"wrote {target} ({len(kg)} triples, validated)")
+    reused = (f"; {incremental.last.text()}" if incremental.last is not None
+              else "; reused: the cached build")
+    click.echo(f"wrote {target} ({len(kg)} triples, validated{reused})")
 
 
 @main.command("export")

@@ -49,8 +49,10 @@ def parse_turtle(path: Path | str, into=None):
     return graph
 
 
-def load_files(paths: Iterable[Path | str]):
-    """Merge Turtle files into one graph; also return which file each subject came from."""
+def load_files(paths: Iterable[Path | str], parse=None):
+    """Merge Turtle files into one graph; also return which file each subject came from.
+    ``parse(path)`` reads one file (default `parse_turtle`; `kzgraph.incremental` passes its
+    per-file cache)."""
     import rdflib
 
     from .progress import bar
@@ -62,7 +64,7 @@ def load_files(paths: Iterable[Path | str]):
     # A bar only for big inputs (and only on a terminal: see kzgraph.progress).
     with bar("loading", total=sum(sizes), show=sum(sizes) > 5_000_000) as advance:
         for path, size in zip(paths, sizes):
-            part = parse_turtle(path)
+            part = (parse or parse_turtle)(path)
             name = Path(path).name
             for s in part.subjects(unique=True):
                 origin.setdefault(s, name)

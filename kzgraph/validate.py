@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from .namespaces import shorten
 
 SH = "http://www.w3.org/ns/shacl#"
+SUMMARY_AFTER = 20  # more violations than this: counts per shape and the first ones in full
 
 
 @dataclass(frozen=True, order=True)
@@ -19,6 +20,7 @@ class Violation:
     severity: str = "Violation"
     shape: str = ""
     source_file: str = ""
+    component: str = ""   # the constraint component, e.g. "sh:ClassConstraintComponent"
 
     def text(self) -> str:
         where = f" [{self.source_file}]" if self.source_file else ""
@@ -69,6 +71,18 @@ class Report:
                 "check_failures": [c.to_dict() for c in self.check_failures],
                 "checks_run": self.checks_run, "inconsistencies": list(self.inconsistencies)}
 
+    def summary(self, first: int = 10) -> list[str]:
+        """Violations per shape (most first), then the first ``first`` in full."""
+        from collections import Counter
+
+        counts = Counter(v.shape or "(no shape)" for v in self.violations)
+        lines = ["Violations per shape:"]
+        lines += [f"  {n:>7,}  {shape}" for shape, n in sorted(counts.items(),
+                                                             key=lambda kv: (-kv[1], kv[0]))]
+        lines.append(f"First {first} of {len(self.violations):,} (all of them: --format json):")
+        lines += [v.text() for v in self.violations[:first]]
+        return lines
+
     def text(self) -> str:
         if self.conforms:
             return (f"Conforms: 0 SHACL violations, {self.checks_run} quality checks passed, "
@@ -76,7 +90,10 @@ class Report:
         lines = [f"Does not conform: {len(self.violations)} SHACL violation(s), "
                  f"{len(self.check_failures)} failing check(s), "
                  f"{len(self.inconsistencies)} OWL RL inconsistency(ies)."]
-        lines += [v.text() for v in self.violations]
+        if len(self.violations) > SUMMARY_AFTER:
+            lines += self.summary()
+        else:
+            lines += [v.text() for v in self.violations]
         lines += [c.text() for c in self.check_failures]
         lines += [f"Inconsistent: {p}" for p in self.inconsistencies]
         return "\n".join(lines)
@@ -126,8 +143,54 @@ def shacl_violations(data, shapes, ontology=None, origin: dict | None = None) ->
             severity=_term(results.value(r, sh.resultSeverity)).removeprefix("sh:"),
             shape=_term(results.value(r, sh.sourceShape)),
             source_file=origin.get(focus, ""),
+            component=_term(results.value(r, sh.sourceConstraintComponent)),
         ))
     return sorted(set(out))
+
+
+def fast_violations(graph, shapes, origin: dict | None = None, *, engine=None,
+                    progress=None) -> list[Violation]:
+    """The same violations as `shacl_violations`, from the shapes compiled to SPARQL and run
+    on Oxigraph (`kzgraph.shacl_sparql`); shapes the compiler refuses go to pySHACL.
+    ``engine``: a store made by `kzgraph.shacl_sparql.load` (made here when None)."""
+    from . import shacl_sparql
+
+    compiled = compiled_shapes(shapes)
+    engine = engine if engine is not None else shacl_sparql.load(graph)
+    fallback = compiled.fallback(engine)
+    out = shacl_sparql.run(engine, compiled, origin, graph=graph, progress=progress,
+                           skip=fallback)
+    if fallback:
+        out += shacl_violations(graph, only(shapes, fallback), None, origin)
+    return sorted(set(out))
+
+
+_COMPILED: dict = {}
+
+
+def compiled_shapes(shapes):
+    """`kzgraph.shacl_sparql.compile_shapes`, memoised per shapes graph content."""
+    from . import shacl_sparql
+
+    key = (id(shapes), len(shapes))
+    if key not in _COMPILED:
+        _COMPILED.clear()
+        _COMPILED[key] = (shapes, shacl_sparql.compile_shapes(shapes))
+    return _COMPILED[key][1]
+
+
+def only(shapes, keep):
+    """A copy of ``shapes`` in which only the shapes ``keep`` have targets (for pySHACL)."""
+    import rdflib
+
+    targets = {rdflib.URIRef(SH + p) for p in ("targetClass", "targetNode", "targetSubjectsOf",
+                                               "targetObjectsOf")}
+    reduced = rdflib.Graph()
+    for s, p, o in shapes:
+        if p in targets and s not in keep:
+            continue
+        reduced.add((s, p, o))
+    return reduced
 
 
 def run_checks(engine, directory=None) -> tuple[list[CheckFailure], int]:
@@ -146,19 +209,25 @@ def run_checks(engine, directory=None) -> tuple[list[CheckFailure], int]:
 
 
 def validate_graph(graph, origin: dict | None = None, *, shapes=None, checks: bool = True,
-                   consistency: bool = True) -> Report:
+                   consistency: bool = True, shacl: str = "compiled", progress=None) -> Report:
     """Validate a merged ontology + data graph: SHACL shapes, quality checks, OWL RL
-    consistency. Returns a `Report`; never raises on a non-conforming graph."""
-    from . import paths
-    from .engine import OxigraphEngine
+    consistency. Returns a `Report`; never raises on a non-conforming graph. ``shacl``:
+    "compiled" (shapes compiled to SPARQL on Oxigraph, `fast_violations`) or "pyshacl"."""
+    from . import paths, shacl_sparql
     from .loader import parse_turtle
 
     shapes = shapes if shapes is not None else parse_turtle(paths.shapes_file())
-    report = Report(violations=shacl_violations(graph, shapes, None, origin))
+    engine = shacl_sparql.load(graph)
+    if shacl == "pyshacl":
+        violations = shacl_violations(graph, shapes, None, origin)
+    else:
+        violations = fast_violations(graph, shapes, origin, engine=engine, progress=progress)
+    report = Report(violations=violations)
     if checks:
         # The checks are plain SPARQL; Oxigraph answers them ~50x faster than rdflib, and the
-        # differential tests prove both engines give the same rows for every check.
-        report.check_failures, report.checks_run = run_checks(OxigraphEngine.from_graph(graph))
+        # differential tests prove both engines give the same rows for every check. They see
+        # the default graph only (not the LEXICAL graph `shacl_sparql.load` adds).
+        report.check_failures, report.checks_run = run_checks(engine)
     if consistency:
         from .reason import consistency_problems
 

@@ -675,7 +675,8 @@ def footprint(name: str, focus: str) -> tuple[frozenset, frozenset, frozenset]:
 
 
 @lru_cache(maxsize=None)
-def batched_violations() -> dict[str, tuple[Violation, ...]]:
+def batches() -> tuple[tuple[tuple[str, ...], rdflib.Graph, tuple[Violation, ...]], ...]:
+    """(names, graph, pySHACL's violations) for every batch of broken examples."""
     prints = {name: footprint(name, focus) for _, name, focus, _ in CASES}
 
     def compatible(a, b):
@@ -690,12 +691,20 @@ def batched_violations() -> dict[str, tuple[Violation, ...]]:
                 break
         else:
             batches.append([name])
-    found: dict[str, list[Violation]] = {}
+    out = []
     for batch in batches:
         graph = good_graph()
         for name in batch:
             graph = replace_nodes(graph, broken_graph(name))
-        violations = validate(graph)
+        out.append((tuple(batch), graph, tuple(validate(graph))))
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def batched_violations() -> dict[str, tuple[Violation, ...]]:
+    prints = {name: footprint(name, focus) for _, name, focus, _ in CASES}
+    found: dict[str, list[Violation]] = {}
+    for batch, _, violations in batches():
         for name in batch:
             found[name] = [v for v in violations if v.focus in prints[name][1]]
         stray = [v for v in violations if not any(v.focus in prints[name][1] for name in batch)]

@@ -1,0 +1,189 @@
+"""Validation benchmark: SHACL with the compiled validator (shapes → SPARQL on Oxigraph,
+kzgraph/shacl_sparql.py) beside pySHACL in the same run, on the real graph, the 100k and 1M
+benchmark graphs and a broken 100k graph (every broken example of tests/data/shapes added);
+seconds, peak memory (each run in its own process) and whether both reports are identical.
+Also `kzgraph validate` cold (a new process) and the incremental revalidation after editing one
+graph file. Prints a table; writes bench/validate.json. Part of `make bench`.
+
+    python bench/validate.py                 # all of it (pySHACL at 1M is skipped: > 10 min)
+    python bench/validate.py --sizes 100000
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+PYSHACL_MAX = 200_000  # pySHACL takes ~110 s at 100k and grows faster than linearly
+
+
+def _graph(name: str, data: Path):
+    import rdflib
+
+    from kzgraph import build
+    from kzgraph.loader import keep_lexical_forms, parse_turtle
+
+    keep_lexical_forms()
+    if name == "real":
+        return build.read(build.input_files())[0]
+    graph = rdflib.Graph()
+    size = int(name.removesuffix("-broken"))
+    graph.parse(str(data / f"kzgraph-{size}.nt"), format="nt")
+    if name.endswith("-broken"):
+        for path in sorted((ROOT / "tests" / "data" / "shapes").glob("*-*.ttl")):
+            parse_turtle(path, into=graph)
+    return graph
+
+
+def child(engine: str, name: str, data: Path) -> dict:
+    """One SHACL validation of one graph, in a fresh process (its own peak memory)."""
+    from kzgraph import paths
+    from kzgraph.loader import parse_turtle
+    from kzgraph.validate import fast_violations, shacl_violations
+
+    graph = _graph(name, data)
+    shapes = parse_turtle(paths.shapes_file())
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    if engine == "pyshacl":
+        found = shacl_violations(graph, shapes)
+    else:
+        found = fast_violations(graph, shapes)
+    seconds = time.perf_counter() - start
+    return {"engine": engine, "graph": name, "triples": len(graph), "seconds": seconds,
+            "violations": [v.to_dict() for v in found], "graph_memory_mb": before,
+            "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _run(*args: str) -> dict:
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench/validate: {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
+
+
+def cold_cli(env: dict) -> float:
+    """Wall seconds of `kzgraph validate` in a new process (no build cache is involved)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "kzgraph.cli", "validate"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def incremental() -> dict:
+    """Full validation of a copy of the graph files, then one file edited and revalidated:
+    seconds of both, and what was reused (kzgraph.incremental)."""
+    from kzgraph import incremental as inc, paths
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["KZGRAPH_CACHE"] = str(Path(tmp) / "cache")
+        copy = Path(tmp) / "graph"
+        shutil.copytree(paths.data_root() / "graph", copy)
+        files = [paths.ontology_file(), *sorted(copy.glob("*.ttl"))]
+        edited = copy / "places.ttl"
+        out = {}
+        for label, options in (("", {}), ("shacl_", {"checks": False, "consistency": False})):
+            inc.validate_files(files, **options)  # fills the caches
+            edited.write_text(edited.read_text(encoding="utf-8") + f"\n# edited {label}\n"
+                              f"kz:almaty rdfs:comment \"Largest city, edited {label}.\"@en .\n",
+                              encoding="utf-8")
+            start = time.perf_counter()  # the edited files parsed and validated in full
+            first = inc.validate_files(files, use_cache=False, **options)
+            full = time.perf_counter() - start
+            start = time.perf_counter()
+            second = inc.validate_files(files, **options)
+            again = time.perf_counter() - start
+            out.update({f"{label}full_s": full, f"{label}incremental_s": again,
+                        f"{label}reused": second.reuse.text(),
+                        f"{label}same_report": first.report.to_dict() == second.report.to_dict()})
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument("-o", "--output", type=Path, default=HERE / "validate.json")
+    parser.add_argument("--parts", nargs="+", default=["shacl", "cli", "incremental"],
+                        help="what to measure (default: all)")
+    parser.add_argument("--child", nargs=2, metavar=("ENGINE", "GRAPH"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child[0], args.child[1], args.data)))
+        return
+    from bench.generate import base_lines, generate
+    from kzgraph.export import write_atomic
+
+    for size in args.sizes:
+        path = args.data / f"kzgraph-{size}.nt"
+        if not path.exists():
+            args.data.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, ("\n".join(generate(size, base_lines())) + "\n").encode("utf-8"))
+    names = ["real"] + [str(s) for s in args.sizes] if "shacl" in args.parts else []
+    if 100_000 in args.sizes and names:
+        names.append("100000-broken")
+    rows = []
+    for name in names:
+        size = 5_000 if name == "real" else int(name.removesuffix("-broken"))
+        row = {"graph": name}
+        for engine in ("compiled", "pyshacl"):
+            if engine == "pyshacl" and size > PYSHACL_MAX:
+                row["pyshacl"] = None  # skipped: would run past 10 minutes
+                continue
+            print(f"bench/validate: {engine} on {name} ...", file=sys.stderr, flush=True)
+            row[engine] = _run("--child", engine, name, "--data", str(args.data))
+        fast, slow = row["compiled"], row.get("pyshacl")
+        row["triples"] = fast["triples"]
+        row["identical"] = None if slow is None else fast["violations"] == slow["violations"]
+        row["violations"] = len(fast["violations"])
+        rows.append(row)
+    env = dict(os.environ)
+    cold = min(cold_cli(env) for _ in range(3)) if "cli" in args.parts else None
+    inc = incremental() if "incremental" in args.parts else None
+    report = {"rows": [{**r, "compiled": {k: v for k, v in r["compiled"].items() if k != "violations"},
+                        "pyshacl": r["pyshacl"] and {k: v for k, v in r["pyshacl"].items()
+                                                     if k != "violations"}} for r in rows],
+              "cold_cli_validate_s": cold, "incremental": inc}
+    args.output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(table(report))
+
+
+def table(report: dict) -> str:
+    lines = ["| graph | triples | violations | compiled s | compiled peak MB | pySHACL s | "
+             "pySHACL peak MB | speed-up | identical reports |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in report["rows"]:
+        fast, slow = r["compiled"], r["pyshacl"]
+        lines.append(
+            f"| {r['graph']} | {r['triples']:,} | {r['violations']} | {fast['seconds']:.2f} | "
+            f"{fast['peak_memory_mb']:.0f} | "
+            + (f"{slow['seconds']:.2f} | {slow['peak_memory_mb']:.0f} | "
+               f"{slow['seconds'] / fast['seconds']:.0f}× | {'yes' if r['identical'] else 'NO'} |"
+               if slow else "skipped (> 10 min) | – | – | – |"))
+    inc, cold = report["incremental"], report["cold_cli_validate_s"]
+    lines.append("")
+    if cold is not None:
+        lines.append(f"`kzgraph validate` cold (new process, real graph, SHACL + checks + OWL "
+                     f"RL): {cold:.2f} s")
+    if inc is not None:
+        for label, what in (("", "SHACL + checks + OWL RL"), ("shacl_", "SHACL only")):
+            lines.append(f"Edited one graph file ({what}): full {inc[label + 'full_s']:.2f} s, "
+                         f"revalidation {inc[label + 'incremental_s']:.2f} s "
+                         f"({inc[label + 'reused']}; same report as a full validation: "
+                         f"{'yes' if inc[label + 'same_report'] else 'NO'})")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

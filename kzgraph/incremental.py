@@ -1,0 +1,299 @@
+"""Incremental validation: after editing one graph file, revalidate only what the edit can reach.
+
+Two things are kept in the build cache (`kzgraph.cache.cache_dir`, a private folder):
+
+* a **parse cache**: each input file's rdflib graph, pickled, keyed by the file's path and the
+  SHA-256 of its bytes, so an unchanged file is never parsed again;
+* a **validation state** per list of input files (and shapes, checks, kzgraph version): the
+  digest of each file and the SHACL violations of the last run.
+
+When files changed since the state was written, the triples each changed file gained or lost
+are compared (old parse against new parse). The focus nodes whose SHACL result can change are
+the nodes of those triples, every node one step away from them in either direction (a node
+that points to a changed node with a path, an sh:class or a SPARQL constraint) and, for the
+shapes' transitive paths (``(kzo:partOf|^kzo:hasPart)*``), every node linked to them through
+those predicates. Only they are validated again (`kzgraph.shacl_sparql.run` with ``focus``);
+the violations of every other focus node are reused. Everything else is validated in full:
+no state yet, the ontology file changed, a changed triple is a schema axiom (rdfs:subClassOf,
+owl:...), a blank node changed, or a shape must go to pySHACL. The quality checks and the OWL RL
+consistency are global: they run again every time (checks on Oxigraph take well under a
+second; the OWL RL closure is the remaining cost).
+"""
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+
+SCHEMA = ("http://www.w3.org/2000/01/rdf-schema#subClassOf",
+          "http://www.w3.org/2000/01/rdf-schema#subPropertyOf",
+          "http://www.w3.org/2000/01/rdf-schema#domain",
+          "http://www.w3.org/2000/01/rdf-schema#range")
+OWL = "http://www.w3.org/2002/07/owl#"
+
+
+@dataclass
+class Reuse:
+    """What a validation took from the previous run."""
+
+    files: int = 0
+    files_reused: int = 0      # parsed results taken from the parse cache
+    focus: int = 0             # focus nodes of the shapes in the graph
+    focus_checked: int = 0     # focus nodes validated this time
+    full: str = ""             # why everything was validated ("" when incremental)
+
+    def text(self) -> str:
+        files = f"reused: {self.files_reused:,} of {self.files:,} files parsed before"
+        if self.full:
+            return f"{files}; SHACL: all {self.focus:,} focus nodes validated ({self.full})"
+        return (f"{files}, SHACL results of {self.focus - self.focus_checked:,} of "
+                f"{self.focus:,} focus nodes ({self.focus_checked:,} validated again)")
+
+
+@dataclass
+class Outcome:
+    report: object   # kzgraph.validate.Report
+    graph: object    # the merged rdflib graph
+    origin: dict
+    reuse: Reuse
+
+
+last: Reuse | None = None  # the `Reuse` of the latest `validate_files` (the CLI prints it)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _folder() -> Path:
+    from .cache import cache_dir
+
+    return cache_dir()
+
+
+def _read(name: str):
+    try:
+        return pickle.loads((_folder() / name).read_bytes())
+    except Exception:  # missing or damaged entry: as if never written
+        return None
+
+
+def _write(name: str, value) -> None:
+    from .export import write_atomic
+
+    try:
+        folder = _folder()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(folder / name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except (OSError, pickle.PicklingError):
+        pass  # a read-only or full cache is not an error
+
+
+def _parse_name(path: Path, digest: str) -> str:
+    return f"parsed-{_digest(str(path.resolve()).encode() + digest.encode())}.pickle"
+
+
+class _Parser:
+    """`kzgraph.loader.parse_turtle` behind the parse cache; counts the reused files."""
+
+    def __init__(self, digests: dict, use_cache: bool) -> None:
+        self.digests, self.use_cache, self.reused = digests, use_cache, 0
+
+    def __call__(self, path):
+        from .loader import keep_lexical_forms, parse_turtle
+
+        path = Path(path)
+        name = _parse_name(path, self.digests[path])
+        if self.use_cache:
+            keep_lexical_forms()
+            part = _read(name)
+            if part is not None:
+                self.reused += 1
+                return part
+        part = parse_turtle(path)
+        if self.use_cache:
+            _write(name, part)
+        return part
+
+
+def _state_name(files: list[Path]) -> str:
+    """The state holds SHACL results only: the same for any choice of checks/consistency."""
+    from . import build
+
+    key = hashlib.sha256(f"{__version__}\0".encode())
+    for path in build.validation_inputs():
+        key.update(path.name.encode() + b"\0" + Path(path).read_bytes())
+    for path in files:
+        key.update(str(Path(path).resolve()).encode() + b"\0")
+    return f"validation-{key.hexdigest()}.pickle"
+
+
+def validate_files(files, *, checks: bool = True, consistency: bool = True,
+                   use_cache: bool = True, shapes=None, progress: bool = True) -> Outcome:
+    """Parse (from the parse cache where possible) and validate ``files``, reusing the SHACL
+    results of the previous run for focus nodes the edits cannot reach. Never raises on a
+    non-conforming graph; `Outcome.reuse` says what was reused."""
+    global last
+    from . import paths, shacl_sparql
+    from .loader import load_files, parse_turtle
+    from .progress import bar
+    from .validate import Report, compiled_shapes, fast_violations, run_checks
+
+    files = [Path(f) for f in files]
+    digests = {f: _digest(f.read_bytes()) for f in files}
+    parser = _Parser(digests, use_cache)
+    graph, origin = load_files(files, parse=parser)
+    shapes = shapes if shapes is not None else parse_turtle(paths.shapes_file())
+    compiled = compiled_shapes(shapes)
+    engine = shacl_sparql.load(graph)
+    reuse = Reuse(files=len(files), files_reused=parser.reused,
+                  focus=_focus_count(engine, shapes, compiled))
+    state_name = _state_name(files)
+    state = _read(state_name) if use_cache else None
+    affected, why = _affected(state, files, digests, engine, shapes, compiled)
+    big = len(graph) > 100_000
+    with bar("validating (SHACL)", total=len(compiled.queries), show=big) as advance:
+        if affected is None:
+            reuse.full = why
+            reuse.focus_checked = reuse.focus
+            violations = fast_violations(graph, shapes, origin, engine=engine, progress=advance)
+        else:
+            from .validate import _term
+
+            names = {_term(n) for n in affected}
+            kept = [v for v in state["violations"] if v.focus not in names]
+            fresh = shacl_sparql.run(engine, compiled, origin, focus=affected, graph=graph,
+                                     progress=advance)
+            violations = sorted(set(kept) | set(fresh))
+            reuse.focus_checked = _focus_count(engine, shapes, compiled, affected)
+    report = Report(violations=violations)
+    if checks:
+        with bar("quality checks", show=big):
+            report.check_failures, report.checks_run = run_checks(engine)
+    if consistency:
+        from .reason import consistency_problems
+
+        with bar("OWL RL consistency", show=big):
+            report.inconsistencies = consistency_problems(graph)
+    if use_cache:
+        _write(state_name, {"digests": {str(f): d for f, d in digests.items()},
+                            "violations": violations})
+    last = reuse
+    return Outcome(report=report, graph=graph, origin=origin, reuse=reuse)
+
+
+def _affected(state, files, digests, engine, shapes, compiled):
+    """(focus nodes to validate again, None) or (None, why everything is validated)."""
+    from . import paths
+
+    if state is None:
+        return None, "no earlier validation of these files"
+    old = state["digests"]
+    changed = [f for f in files if old.get(str(f)) != digests[f]]
+    if not changed:
+        return set(), ""
+    if any(f.resolve() == paths.ontology_file().resolve() for f in changed):
+        return None, "the ontology changed"
+    if compiled.fallback(engine):
+        return None, "some shapes are validated by pySHACL"
+    from rdflib import BNode, Literal
+
+    delta = set()
+    for f in changed:
+        before = _read(_parse_name(f, old[str(f)])) if str(f) in old else None
+        if before is None:
+            return None, f"no earlier parse of {f.name}"
+        now = _read(_parse_name(f, digests[f]))
+        if now is None:
+            return None, f"no parse of {f.name}"
+        delta |= set(before) ^ set(now)
+    nodes = set()
+    for s, p, o in delta:
+        if str(p) in SCHEMA or str(p).startswith(OWL) or isinstance(s, BNode) \
+                or isinstance(o, BNode):
+            return None, "a schema axiom or a blank node changed"
+        nodes.add(s)
+        if not isinstance(o, Literal):
+            nodes.add(o)
+    reach = _reach(engine, shapes, nodes)
+    if any(isinstance(n, BNode) for n in reach):
+        return None, "a blank node is within reach of the edit"
+    return reach, ""
+
+
+def _star_predicates(shapes) -> list[str]:
+    """Predicates inside sh:zeroOrMorePath / sh:oneOrMorePath (transitive reach)."""
+    from rdflib import BNode, URIRef
+    from rdflib.namespace import SH
+
+    out, todo = set(), [o for p in (SH.zeroOrMorePath, SH.oneOrMorePath)
+                        for o in shapes.objects(None, p)]
+    seen = set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, URIRef):
+            out.add(str(node))
+        elif isinstance(node, BNode):
+            todo += [o for _, o in shapes.predicate_objects(node)]
+    return sorted(p for p in out if not p.startswith(str(SH)) and "rdf-syntax-ns" not in p)
+
+
+def _reach(engine, shapes, nodes) -> set:
+    """``nodes``, their neighbours, and everything linked to either by a transitive path."""
+    from rdflib import BNode
+
+    from .engine import collect
+    from .sparql import Prepared
+
+    stars = _star_predicates(shapes)
+    star = "|".join(f"<{p}>|^<{p}>" for p in stars)
+
+    def ask(text: str, values) -> set:
+        found = set()
+        values = sorted(values, key=str)
+        for i in range(0, len(values), 500):  # VALUES in slices: queries stay small
+            chunk = " ".join(v.n3() for v in values[i:i + 500])
+            query = text.replace("VALUES_HERE", f"VALUES ?c {{ {chunk} }}")
+            found |= {row[0] for row in collect(Prepared(query, "SELECT", ("n",)),
+                                                engine.store.query(query)).rows}
+            if any(isinstance(n, BNode) for n in found):
+                return found  # the caller validates everything
+        return found
+
+    def closure(values) -> set:
+        if not star or any(isinstance(n, BNode) for n in values):
+            return set(values)
+        return set(values) | ask(f"SELECT DISTINCT ?n WHERE {{ VALUES_HERE ?n ({star})+ ?c . "
+                                 f"FILTER(!isLiteral(?n)) }}", values)
+
+    start = closure(nodes)
+    around = ask("SELECT DISTINCT ?n WHERE { VALUES_HERE { ?n ?p ?c } UNION { ?c ?p ?n } "
+                 "FILTER(!isLiteral(?n)) }", start)
+    return closure(start | around)
+
+
+def _focus_count(engine, shapes, compiled, among=None) -> int:
+    """How many distinct focus nodes the shapes have (``among`` those, when given)."""
+    from . import shacl_sparql
+
+    parts = sorted({p for top in {t for q in compiled.queries for t in q.top}
+                    for p in shacl_sparql._target_parts(shacl_sparql._Compiler(shapes), top)})
+    if not parts:
+        return 0
+    restrict = ""
+    if among is not None:
+        from rdflib import BNode
+
+        among = [n for n in among if not isinstance(n, BNode)]
+        if not among:
+            return 0
+        restrict = "VALUES ?this { " + " ".join(sorted(n.n3() for n in among)) + " }"
+    query = ("SELECT (COUNT(DISTINCT ?this) AS ?n) WHERE { " + restrict + " { "
+             + " } UNION { ".join(parts) + " } }")
+    return int(next(iter(engine.store.query(query)))[0].value)
