@@ -484,3 +484,47 @@ def test_rdflib_reads_a_linked_data_page(client_results, entity):
     assert page == expected
     label = json.dumps([["uri", KZ + entity], ["uri", "http://www.w3.org/2000/01/rdf-schema#label"]])[:-1]
     assert any(line.startswith(label) for line in page), page[:5]
+
+
+# -- kzgraph in a user's process: rdflib's defaults stay as they were ---------------------------
+
+IN_USER_PROCESS = r'''
+import json, sys
+import rdflib
+out = {"before": rdflib.NORMALIZE_LITERALS}
+import kzgraph
+from kzgraph.export import serialize
+from kzgraph.validate import validate_graph
+
+kg = kzgraph.load()
+out["after_load"] = rdflib.NORMALIZE_LITERALS
+xsd = "http://www.w3.org/2001/XMLSchema#"
+out["ask"] = kg.query('ASK { ?e <https://w3id.org/kzgraph/ontology#start> "2022-01-05T10:30:00Z"^^<%sdateTime> }' % xsd)
+text = 'SELECT (STR(?t) AS ?s) WHERE { ?e <https://w3id.org/kzgraph/ontology#start> ?t FILTER(DATATYPE(?t) = <%sdateTime>) } ORDER BY ?s' % xsd
+out["memory"] = [row["s"] for row in kg.query(text)]
+out["oxigraph"] = [row["s"] for row in kzgraph.load(engine="oxigraph").query(text)]
+out["exports"] = {fmt: serialize(kg.graph, fmt).count(b"2022-01-05T10:30:00Z") for fmt in ("ttl", "nt", "trig", "jsonld", "xml")}
+own = rdflib.Graph().parse(data='<urn:a> <urn:b> "2022-01-05T10:30:00Z"^^<%sdateTime> .' % xsd, format="nt")
+out["users_parse"] = str(next(iter(own.objects())))
+rdflib.NORMALIZE_LITERALS = False       # a caller's own choice survives a validation
+out["conforms"] = validate_graph(kg.graph).conforms
+out["after_validate"] = rdflib.NORMALIZE_LITERALS
+print(json.dumps(out))
+'''
+
+
+def test_kzgraph_leaves_rdflib_defaults_alone(tmp_path):
+    """kzgraph keeps its own lexical forms ("…Z" in answers, exports, both engines) without
+    changing rdflib's global setting for the rest of the user's process. Run twice on a fresh
+    cache: the first run builds (parse, validate, pickle), the second unpickles."""
+    env = {**os.environ, "KZGRAPH_CACHE": str(tmp_path / "cache")}
+    for run_number in (1, 2):
+        proc = run(sys.executable, "-c", IN_USER_PROCESS, env=env, cwd=tempfile.gettempdir())
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert out["before"] is True and out["after_load"] is True, (run_number, out)
+        assert out["ask"] is True, out
+        assert out["memory"] == out["oxigraph"] == ["2022-01-05T10:30:00Z", "2022-01-07T02:50:00Z"], out
+        assert set(out["exports"].values()) == {1}, out
+        assert out["users_parse"] == "2022-01-05T10:30:00+00:00", out  # rdflib's own default
+        assert out["conforms"] is True and out["after_validate"] is False, out
