@@ -9,6 +9,9 @@ elsewhere: ``kzgraph stats`` for the triple count, ``kzgraph query`` (the CLI) f
 over HTTP, broken copies of the exports that must be refused. Jena (``riot``, ``shacl``) is
 checked in tests/jena.py. The README section "Using kzgraph's data in other tools" shows the
 same commands with their outputs.
+
+The last test turns it round: kzgraph itself in a fresh interpreter with rdflib's defaults keeps
+its lexical forms and leaves rdflib's global setting as the user had it.
 """
 from __future__ import annotations
 
