@@ -255,9 +255,11 @@ QUERIES = {
     "select": PREFIXES + "SELECT ?e ?label ?start ?share WHERE { ?e rdfs:label ?label . "
                          "OPTIONAL { ?e kzo:start ?start } OPTIONAL { ?e kzo:share ?share } "
                          "FILTER(BOUND(?start) || BOUND(?share)) } ORDER BY ?e",
-    "ask-true": PREFIXES + 'ASK { ?e kzo:start "2022-01-05T10:30:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime> }',
+    "ask-true": PREFIXES + 'ASK { ?e kzo:start '
+                           '"2022-01-05T10:30:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime> }',
     "ask-false": PREFIXES + "ASK { ?e kzo:share ?s FILTER(?s > 100) }",
-    "construct": PREFIXES + "CONSTRUCT { ?e kzo:start ?t ; rdfs:label ?l } WHERE { ?e kzo:start ?t ; rdfs:label ?l }",
+    "construct": PREFIXES + "CONSTRUCT { ?e kzo:start ?t ; rdfs:label ?l } "
+                            "WHERE { ?e kzo:start ?t ; rdfs:label ?l }",
 }
 #: (query, SPARQLWrapper return format, kzgraph query --format) pairs compared.
 CASES = [("select", f, f) for f in ("json", "xml", "csv", "tsv")] + \
@@ -426,8 +428,8 @@ print(json.dumps(out))
 @pytest.fixture(scope="module")
 def client_results(server, cli_answers, exports) -> dict:
     answers = {key: str(path) for key, path in cli_answers.items()}
-    return stock_python(CLIENT, server, exports["nt"], json.dumps(CASES), json.dumps(QUERIES), json.dumps(answers),
-                        *ENTITIES)
+    return stock_python(CLIENT, server, exports["nt"], json.dumps(CASES), json.dumps(QUERIES),
+                        json.dumps(answers), *ENTITIES)
 
 
 def _case(client_results, query, sw_format):
@@ -502,11 +504,14 @@ from kzgraph.validate import validate_graph
 kg = kzgraph.load()
 out["after_load"] = rdflib.NORMALIZE_LITERALS
 xsd = "http://www.w3.org/2001/XMLSchema#"
-out["ask"] = kg.query('ASK { ?e <https://w3id.org/kzgraph/ontology#start> "2022-01-05T10:30:00Z"^^<%sdateTime> }' % xsd)
-text = 'SELECT (STR(?t) AS ?s) WHERE { ?e <https://w3id.org/kzgraph/ontology#start> ?t FILTER(DATATYPE(?t) = <%sdateTime>) } ORDER BY ?s' % xsd
+start = "<https://w3id.org/kzgraph/ontology#start>"
+out["ask"] = kg.query('ASK { ?e %s "2022-01-05T10:30:00Z"^^<%sdateTime> }' % (start, xsd))
+text = ('SELECT (STR(?t) AS ?s) WHERE { ?e %s ?t FILTER(DATATYPE(?t) = <%sdateTime>) } ORDER BY ?s'
+        % (start, xsd))
 out["memory"] = [row["s"] for row in kg.query(text)]
 out["oxigraph"] = [row["s"] for row in kzgraph.load(engine="oxigraph").query(text)]
-out["exports"] = {fmt: serialize(kg.graph, fmt).count(b"2022-01-05T10:30:00Z") for fmt in ("ttl", "nt", "trig", "jsonld", "xml")}
+out["exports"] = {fmt: serialize(kg.graph, fmt).count(b"2022-01-05T10:30:00Z")
+                  for fmt in ("ttl", "nt", "trig", "jsonld", "xml")}
 own = rdflib.Graph().parse(data='<urn:a> <urn:b> "2022-01-05T10:30:00Z"^^<%sdateTime> .' % xsd, format="nt")
 out["users_parse"] = str(next(iter(own.objects())))
 rdflib.NORMALIZE_LITERALS = False       # a caller's own choice survives a validation
@@ -531,3 +536,46 @@ def test_kzgraph_leaves_rdflib_defaults_alone(tmp_path):
         assert set(out["exports"].values()) == {1}, out
         assert out["users_parse"] == "2022-01-05T10:30:00+00:00", out  # rdflib's own default
         assert out["conforms"] is True and out["after_validate"] is False, out
+
+
+LEXICAL = """@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<urn:a> <urn:t> "2022-01-05T10:30:00Z"^^xsd:dateTime ; <urn:d> "80.0"^^xsd:decimal ;
+    <urn:b> "1"^^xsd:boolean ; <urn:n> 80.0 ; <urn:l> "x"@en .
+"""
+
+
+def test_loader_keeps_lexical_forms_under_rdflib_defaults(tmp_path, monkeypatch):
+    """In-process: with rdflib's default switched on, the loader, the unpickler and the scoped
+    switch keep lexical forms, and the caller's setting is the same afterwards."""
+    import pickle
+
+    import rdflib
+
+    from kzgraph.errors import ParseError
+    from kzgraph.loader import lexical_forms, parse_turtle, unpickle
+
+    monkeypatch.setattr(rdflib, "NORMALIZE_LITERALS", True)
+    path = tmp_path / "lexical.ttl"
+    path.write_text(LEXICAL, encoding="utf-8")
+    graph = parse_turtle(path)
+    shown = {str(p): str(o) for _, p, o in graph}
+    assert shown == {"urn:t": "2022-01-05T10:30:00Z", "urn:d": "80.0", "urn:b": "1", "urn:n": "80.0",
+                     "urn:l": "x"}
+    assert {o.language for o in graph.objects() if o.language} == {"en"}
+    assert rdflib.NORMALIZE_LITERALS is True
+    plain = rdflib.Graph().parse(path)  # the user's own parse: rdflib's normalisation, untouched
+    assert {str(o) for o in plain.objects()} >= {"2022-01-05T10:30:00+00:00", "true"}
+    again = unpickle(pickle.dumps(graph))
+    assert {(p, str(o)) for _, p, o in again} == {(p, str(o)) for _, p, o in graph}
+    # why kzgraph has its own: rdflib's unpickling rebuilds literals with the global setting
+    assert "2022-01-05T10:30:00+00:00" in {str(o) for o in pickle.loads(pickle.dumps(graph)).objects()}
+    with lexical_forms():
+        with lexical_forms():
+            assert rdflib.NORMALIZE_LITERALS is False
+        assert rdflib.NORMALIZE_LITERALS is False
+    assert rdflib.NORMALIZE_LITERALS is True
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(LEXICAL + "<urn:a> <urn:b> .\n", encoding="utf-8")
+    with pytest.raises(ParseError) as caught:
+        parse_turtle(broken)
+    assert caught.value.line == 4, str(caught.value)
