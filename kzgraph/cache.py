@@ -37,13 +37,10 @@ def key(files: Iterable[Path], *extra: str) -> str:
 
 def lookup(digest: str):
     """The cached graph for ``digest``, or None (a damaged entry counts as missing)."""
-    import pickle
+    from .loader import unpickle
 
-    from .loader import keep_lexical_forms
-
-    keep_lexical_forms()
     try:
-        return pickle.loads((cache_dir() / f"{digest}.pickle").read_bytes())
+        return unpickle((cache_dir() / f"{digest}.pickle").read_bytes())
     except Exception:
         return None
 

@@ -60,7 +60,7 @@ def _e(text) -> str:
 def ontology_html() -> tuple[bytes, list[str]]:
     """pyLODE's page for the ontology and the problems it reported (printed, logged or
     warned)."""
-    from .loader import keep_lexical_forms, parse_turtle
+    from .loader import parse_turtle
 
     problems: list[str] = []
 
@@ -78,7 +78,6 @@ def ontology_html() -> tuple[bytes, list[str]]:
             warnings.simplefilter("always")
             from pylode import OntPub
 
-            keep_lexical_forms()
             graph = parse_turtle(paths.ontology_file())
             page = OntPub(graph, sort_subjects=True).make_html(include_css=True)
     finally:

@@ -73,7 +73,7 @@ class _FromOxigraph:
         else:
             datatype = term.datatype.value
             out = (self.text(term.value, None) if datatype == _XSD_STRING
-                   else self.Literal(term.value, datatype=self.URIRef(datatype)))
+                   else self.Literal(term.value, datatype=self.URIRef(datatype), normalize=False))
         self.memo[term] = out
         return out
 
@@ -288,7 +288,7 @@ def _json_term(cell):
         return Literal(cell["value"], lang=cell["xml:lang"])
     datatype = cell.get("datatype")
     if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
-        return Literal(cell["value"], datatype=URIRef(datatype))
+        return Literal(cell["value"], datatype=URIRef(datatype), normalize=False)
     return Literal(cell["value"])
 
 
@@ -332,10 +332,9 @@ class RemoteEngine:
     def query(self, prepared: Prepared, bindings: dict) -> QueryResult:
         import json
 
-        from .loader import keep_lexical_forms
+        from .loader import lexical_forms
         from .sparql import prepare
 
-        keep_lexical_forms()
         text = prepared.text
         if bindings:
             text = substitute(text, bindings)
@@ -347,7 +346,8 @@ class RemoteEngine:
 
             data = self._post(text, "application/n-triples")
             graph = rdflib.Graph()
-            graph.parse(data=data.decode("utf-8"), format="nt")
+            with lexical_forms():  # rdflib's N-Triples parser has no per-call switch
+                graph.parse(data=data.decode("utf-8"), format="nt")
             return QueryResult(prepared.form, graph=graph)
         answer = json.loads(self._post(text, "application/sparql-results+json"))
         if prepared.form == "ASK":

@@ -11,10 +11,6 @@ from .namespaces import PREFIXES
 def _with_prefixes(graph):
     import rdflib
 
-    from .loader import keep_lexical_forms
-
-    keep_lexical_forms()  # canonicalisation re-creates literals: keep them as written
-
     out = rdflib.Graph(bind_namespaces="none")
     for prefix, iri in {**PREFIXES, **EXTRA_PREFIXES}.items():
         out.bind(prefix, iri)
@@ -31,7 +27,12 @@ EXTRA_PREFIXES = {"dcat": "http://www.w3.org/ns/dcat#", "foaf": "http://xmlns.co
 def to_turtle(graph) -> bytes:
     """Turtle with kzgraph's fixed prefixes, subjects and predicates sorted: the same graph
     gives the same bytes on every run (the graph has no blank nodes but RDF lists)."""
-    return _with_prefixes(graph).serialize(format="longturtle", encoding="utf-8", canon=True)
+    from .loader import lexical_forms
+
+    # canon=True writes N-Triples and parses them back with rdflib's parser, which has no
+    # per-call switch: without the scope, "…Z" would come back as "…+00:00"
+    with lexical_forms():
+        return _with_prefixes(graph).serialize(format="longturtle", encoding="utf-8", canon=True)
 
 
 def to_ntriples(graph) -> bytes:
@@ -120,9 +121,6 @@ def _canonical(graph):
     """The graph with content-derived blank-node labels (same labels in every process)."""
     from rdflib.compare import to_canonical_graph
 
-    from .loader import keep_lexical_forms
-
-    keep_lexical_forms()
     from rdflib import BNode
 
     if not any(isinstance(x, BNode) for t in graph for x in t):
@@ -301,9 +299,6 @@ def serialize(graph, fmt: str, inferred=None) -> bytes:
     """``graph`` (+ ``inferred`` closure triples) in ``fmt`` (a key of `FORMATS`), the same
     bytes on every run."""
     from .errors import InputError
-    from .loader import keep_lexical_forms
-
-    keep_lexical_forms()  # pySHACL switches rdflib's literal normalisation back on
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; available: {', '.join(FORMATS)}")
     if fmt in ("nq", "trig", "jsonld"):

@@ -44,6 +44,7 @@ FORMAT_ALIASES = {
     "ntriples": "nt", "n-triples": "nt", "rdf": "rdfxml", "rdf+xml": "rdfxml",
     "rdf/xml": "rdfxml", "text/csv": "csv", "text/tab-separated-values": "tsv",
     "application/sparql-results+json": "json", "application/sparql-results+xml": "xml",
+    "application/rdf+xml": "rdfxml", "application/ld+json": "jsonld", "application/n-triples": "nt",
 }
 #: For graphs, the tabular names mean their RDF counterparts.
 GRAPH_ALIASES = {"json": "jsonld", "xml": "rdfxml"}
@@ -114,14 +115,18 @@ def result_format(form: str, accept: str | None, fmt: str | None = None) -> tupl
     graph = form in ("CONSTRUCT", "DESCRIBE")
     table = RDF_TYPES if graph else TABULAR_TYPES
     if fmt:
-        fmt = FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
+        # A name or a media type; SPARQLWrapper sends its Accept list for JSON-LD
+        # ("application/ld+json,application/x-json+ld"): the first known entry wins.
+        names = [FORMAT_ALIASES.get(n, n) for n in (p.strip().lower() for p in fmt.split(",")) if n]
         if graph:
-            fmt = GRAPH_ALIASES.get(fmt, fmt)
+            names = [GRAPH_ALIASES.get(n, n) for n in names]
         keys = set(table.values())
-        if fmt not in keys:
-            raise HTTPError(400, f"format={fmt!r} does not fit a {form} query; use one of: "
+        chosen = next((n for n in names if n in keys), None)
+        if chosen is None:
+            shown = names[0] if len(names) == 1 else fmt
+            raise HTTPError(400, f"format={shown!r} does not fit a {form} query; use one of: "
                                  f"{', '.join(sorted(keys))}")
-        return fmt, FORMAT_TYPES[fmt]
+        return chosen, FORMAT_TYPES[chosen]
     media = negotiate(accept, list(table))
     if media is None:
         raise HTTPError(406, f"cannot answer a {form} query as {accept!r}; available: "

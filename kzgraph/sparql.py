@@ -84,7 +84,18 @@ def _position(text: str, loc: int) -> tuple[int, int]:
 
 @lru_cache(maxsize=512)
 def prepare(text: str) -> Prepared:
-    """Parse and vet a query (cached by text). Raises QuerySyntaxError or QueryRefused."""
+    """Parse and vet a query (cached by text). Raises QuerySyntaxError or QueryRefused.
+
+    Literals in the query keep their lexical form, as the loaded graph does, so that
+    ``"…Z"^^xsd:dateTime`` in a query matches "…Z" in the graph (rdflib's SPARQL parser has no
+    per-call switch, hence the scoped `kzgraph.loader.lexical_forms`)."""
+    from .loader import lexical_forms
+
+    with lexical_forms():
+        return _prepare(text)
+
+
+def _prepare(text: str) -> Prepared:
     from pyparsing import ParseException
     from rdflib.plugins.sparql import algebra
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate

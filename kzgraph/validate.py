@@ -122,15 +122,15 @@ def shacl_violations(data, shapes, ontology=None, origin: dict | None = None) ->
     from rdflib import Namespace
 
     sh = Namespace(SH)
-    from .loader import keep_lexical_forms
+    from .loader import lexical_forms
 
-    try:
+    # pySHACL sets rdflib.NORMALIZE_LITERALS to True when it is done, whatever it was before:
+    # lexical_forms() gives the caller's setting back afterwards
+    with lexical_forms():
         conforms, results, _ = pyshacl.validate(
             data, shacl_graph=shapes, ont_graph=ontology, inference="none",
             do_owl_imports=False, allow_warnings=False, meta_shacl=False, advanced=False,
         )
-    finally:
-        keep_lexical_forms()  # pySHACL switches rdflib's literal normalisation back on
     origin = origin or {}
     out = []
     for r in results.subjects(sh.resultSeverity, None):

@@ -15,6 +15,14 @@ DATA = Path(__file__).resolve().parent / "data"
 # A private, initially empty build cache for the whole test session (set before kzgraph loads).
 os.environ["KZGRAPH_CACHE"] = tempfile.mkdtemp(prefix="kzgraph-test-cache-")
 
+# The in-process tests parse kzgraph's output back with plain rdflib and compare lexical forms
+# ("…Z" must stay "…Z"), so rdflib keeps lexical forms in this process. kzgraph itself never
+# changes this global and does not depend on it: tests/test_stock_tools.py runs kzgraph, and the
+# stock tools, in fresh interpreters with rdflib's defaults.
+import rdflib  # noqa: E402
+
+rdflib.NORMALIZE_LITERALS = False
+
 
 @pytest.fixture(scope="session")
 def kg():

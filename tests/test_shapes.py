@@ -437,11 +437,17 @@ CASES = [
      'cannot end before it starts'),
     ('PeriodShape', 'PeriodShape-end-before-start-datetimes.ttl', 'kz:event-restoration-2022-01-07',
      'cannot end before it starts'),
+    ('PeriodShape', 'PeriodShape-end-before-start-two-spellings.ttl', 'kz:event-restoration-2022-01-07',
+     'cannot end before it starts'),
     ('TimeShape', 'TimeShape-datetime-without-zone.ttl', 'kz:event-restoration-2022-01-07',
      'must be given in UTC'),
     ('TimeShape', 'TimeShape-datetime-local-offset.ttl', 'kz:event-restoration-2022-01-07',
      'must be given in UTC'),
-    ('TimeShape', 'TimeShape-datetime-offset-zero.ttl', 'kz:event-restoration-2022-01-07',
+    ('TimeShape', 'TimeShape-datetime-offset-minus.ttl', 'kz:event-restoration-2022-01-07',
+     'must be given in UTC'),
+    ('TimeShape', 'TimeShape-datetime-offset-half-hour.ttl', 'kz:event-restoration-2022-01-07',
+     'must be given in UTC'),
+    ('TimeShape', 'TimeShape-datetime-fraction-without-zone.ttl', 'kz:event-restoration-2022-01-07',
      'must be given in UTC'),
     ('TimeShape', 'TimeShape-start-string.ttl', 'kz:event-throttling-2018',
      'kzo:start must be a valid'),
@@ -887,3 +893,124 @@ def test_real_graph_conforms():
     elapsed = time.perf_counter() - started
     print(f"validated {len(graph)} triples in {elapsed:.1f} s")
     assert violations == [], f"{len(violations)} violation(s):\n" + "\n".join(v.text() for v in violations)
+
+
+# --------------------------------------------------------------------------------------------
+# Lexical forms: the shapes give the same answer whichever legal spelling a tool hands them
+# --------------------------------------------------------------------------------------------
+
+CONFORMING = DATA / "conforming"
+
+#: Broken examples about literals (datatypes, patterns, ranges, time zones, order of times): they
+#: are validated once more with rdflib's and pySHACL's own defaults (below), where rdflib rewrites
+#: lexical forms ("…Z" → "…+00:00", "1"^^xsd:boolean → "true", ...).
+LEXICAL_PREFIXES = ("TimeShape-", "PeriodShape-", "OwnershipStakeShape-share", "OwnershipStakeShape-max",
+                    "OwnershipStakeShape-min", "OwnershipStakeShape-bounds", "ObservationShape-value",
+                    "ObservationSignShape-", "ObservationPercentShape-", "NumberingPlanShape-length",
+                    "SourceSectionShape-order", "PenaltyShape-amount", "PenaltyShape-term",
+                    "CallingCodeShape-no-plus", "TopLevelDomainShape-no-dot", "ZoneCodeShape-bad-pattern",
+                    "SourceDocumentShape-bad-checksum")
+LEXICAL_CASES = [row for row in CASES if row[1].startswith(LEXICAL_PREFIXES)]
+
+
+def test_conforming_variants_exist():
+    names = sorted(p.name for p in CONFORMING.glob("*.ttl"))
+    assert {"TimeShape-offset-plus-zero.ttl", "TimeShape-offset-minus-zero-fraction.ttl",
+            "PeriodShape-same-instant-two-spellings.ttl"} <= set(names), names
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CONFORMING.glob("*.ttl")))
+def test_conforming_variant(name):
+    """Other legal spellings of what good.ttl says ("+00:00", "-00:00", fractions) conform."""
+    graph = replace_nodes(good_graph(), parse_turtle(CONFORMING / name))
+    violations = validate(graph)
+    assert violations == [], f"{name}:\n" + "\n".join(v.text() for v in violations)
+
+
+#: Runs in a fresh interpreter that imports only rdflib and pyshacl: rdflib.Graph().parse() and
+#: pyshacl.validate() with their defaults, as a user's own script would. Prints JSON:
+#: {"normalised": [...], "real": [results], "cases": {file: [[focus, shape, message], ...]}}.
+STOCK_SCRIPT = r'''
+import json, sys
+from pathlib import Path
+import rdflib, pyshacl
+from rdflib import BNode, Literal, Namespace
+SH = Namespace("http://www.w3.org/ns/shacl#")
+ontology, shapes, good, real_dir, out = (Path(a) for a in sys.argv[1:6])
+cases = [Path(a) for a in sys.argv[6:]]
+
+def results(data):
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=str(shapes), inference="none")
+    rows = []
+    for r in report.subjects(SH.resultSeverity, None):
+        focus, shape = report.value(r, SH.focusNode), report.value(r, SH.sourceShape)
+        rows.append(["[blank node]" if isinstance(focus, BNode) else str(focus),
+                     "[blank node]" if isinstance(shape, BNode) else str(shape),
+                     str(report.value(r, SH.resultMessage))])
+    assert conforms == (rows == [])
+    return sorted(rows)
+
+real = rdflib.Graph().parse(ontology)
+for path in sorted(real_dir.glob("*.ttl")):
+    real.parse(path)
+base = rdflib.Graph().parse(ontology).parse(good)
+normalised = sorted(str(o) for o in real.objects() if isinstance(o, Literal) and str(o).endswith("+00:00"))
+found = {}
+for path in cases:
+    broken = rdflib.Graph().parse(path)
+    data = rdflib.Graph()
+    data += base
+    for s in set(broken.subjects()):
+        if not isinstance(s, BNode):
+            data.remove((s, None, None))
+    data += broken
+    found[path.name] = results(data)
+out.write_text(json.dumps({"flag": rdflib.NORMALIZE_LITERALS, "normalised": normalised,
+                           "real": results(real), "cases": found}))
+'''
+
+
+@lru_cache(maxsize=None)
+def stock_results() -> dict:
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    files = [DATA / row[1] for row in LEXICAL_CASES] + sorted(CONFORMING.glob("*.ttl"))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        proc = subprocess.run(
+            [sys.executable, "-c", STOCK_SCRIPT, str(paths.ontology_file()), str(paths.shapes_file()),
+             str(DATA / "good.ttl"), str(paths.graph_files()[0].parent), str(out), *map(str, files)],
+            capture_output=True, text=True, cwd=tmp)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(out.read_text())
+
+
+def test_stock_rdflib_rewrites_the_times():
+    """The trap is really exercised: rdflib's defaults hand pySHACL "+00:00" for the graph's "Z"."""
+    result = stock_results()
+    assert result["flag"] is True
+    assert len(result["normalised"]) == 3, result["normalised"]
+
+
+def test_real_graph_conforms_with_stock_rdflib_and_pyshacl():
+    assert stock_results()["real"] == []
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CONFORMING.glob("*.ttl")))
+def test_conforming_variant_with_stock_rdflib_and_pyshacl(name):
+    assert stock_results()["cases"][name] == []
+
+
+@pytest.mark.parametrize("shape, name, focus, phrase", LEXICAL_CASES, ids=[row[1][:-4] for row in LEXICAL_CASES])
+def test_broken_literal_rejected_with_stock_rdflib_and_pyshacl(shape, name, focus, phrase):
+    """Broken literals stay broken when rdflib normalises them: other offsets, no zone, strings."""
+    rows = stock_results()["cases"][name]
+    full = focus.replace("kz:", KZ)
+    hits = [row for row in rows if row[0] == full and phrase in row[2]]
+    assert hits, f"{name}: expected a violation on {focus} saying {phrase!r}, got {rows}"
+    allowed = {str(KZSH) + m.removeprefix("kzsh:") for m in members(shape)}
+    assert any(row[1] in allowed for row in hits), (name, rows)
+    assert [row for row in rows if row[0] != full] == [], (name, rows)
