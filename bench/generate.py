@@ -7,7 +7,8 @@ stakes in chains, events with dates, laws, observations, sources) under fresh IR
 triples of a node) until N is reached, so a file holds at least N triples and fewer than N
 plus the largest node; in the last, partial copy a reference to a node it did not take
 points to that node of copy 0, so no reference dangles and the file validates like the real
-graph. Same N → same bytes (blank nodes are labelled canonically).
+graph (the partial copy takes the series nodes first, so that an observation it takes stays in
+the series of its own measure). Same N → same bytes (blank nodes are labelled canonically).
 
     python bench/generate.py 100000 -o bench/data/kzgraph-100000.nt
 """
@@ -69,6 +70,7 @@ def _copy(subjects, number: int, taken: set[str] | None = None) -> list[str]:
 
 
 _IRI = re.compile(re.escape(ID) + r"([^>]*)>")
+SERIES = ID + "series-"
 
 
 def generate(n: int, lines: list[str] | None = None) -> list[str]:
@@ -88,7 +90,10 @@ def generate(n: int, lines: list[str] | None = None) -> list[str]:
                 advance(size)
                 continue
             taken, count = set(), 0
-            for subject, group in subjects:  # whole subjects until n is reached
+            # Whole subjects until n is reached, series first: an observation the partial copy
+            # takes must find its series taken too (else it points to its own measure but to the
+            # series of copy 0, and the check observation-in-wrong-series fails).
+            for subject, group in sorted(subjects, key=lambda s: not s[0].startswith(SERIES)):
                 taken.add(subject)
                 count += len(group)
                 if len(out) + count >= n:

@@ -128,3 +128,21 @@ def test_goal_lines_report_misses():
     assert lines[1].startswith("MISSED") and "slow 1.40 s" in lines[1] and "stuck timed out" in lines[1]
     assert lines[2].startswith("met")
     assert run.goals([dict(result, triples=100_000)]) == []
+
+
+def test_partial_copies_keep_observations_in_their_series(base):
+    """Wherever the last copy is cut, an observation it takes is in the series of its own
+    measure (the 100,000-triple file once failed the observation-in-wrong-series check: the
+    cut took the measures and observations of a copy but not their series). The quality checks
+    run at cut points spread over one whole copy."""
+    from kzgraph.engine import OxigraphEngine
+    from kzgraph.loader import keep_lexical_forms
+    from kzgraph.validate import run_checks
+
+    keep_lexical_forms()
+    size = sum(_nodes(base).values())
+    for cut in range(250, size, 250):
+        lines = generate.generate(len(base) + cut, base)
+        graph = rdflib.Graph().parse(data="\n".join(lines), format="nt")
+        failures, _ = run_checks(OxigraphEngine.from_graph(graph))
+        assert [f.text()[:300] for f in failures] == [], f"cut after {cut} lines of copy 1"

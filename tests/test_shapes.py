@@ -590,6 +590,19 @@ CASES = [
      'kzo:actor must be the agent'),
     ('ActorShape', 'ActorShape-target-is-place.ttl', 'kz:event-competition-complaint',
      'kzo:target must be an agent or a kzo:ActorGroup'),
+    # --- coverage audit (cov-b) ---
+    ('EventShape', 'EventShape-target-literal.ttl', 'kz:event-text-message-rumours-2014',
+     'kzo:target must be a node'),
+    ('EventShape', 'EventShape-channel-place.ttl', 'kz:event-text-message-rumours-2014',
+     'kzo:channel must be the medium'),
+    ('EventShape', 'EventShape-opposed-by-service.ttl', 'kz:event-text-message-rumours-2014',
+     'kzo:opposedBy must name an agent or a kzo:ActorGroup'),
+    ('EventShape', 'EventShape-reported-by-group-agent.ttl', 'kz:event-text-message-rumours-2014',
+     'kzo:reportedByGroup must be a kzo:ActorGroup'),
+    ('ClaimShape', 'ClaimShape-no-claimant.ttl', 'kz:claim-shutdowns-violate-rights',
+     'A claim must say whose it is'),
+    ('ClaimShape', 'ClaimShape-about-nothing.ttl', 'kz:claim-shutdowns-violate-rights',
+     'A claim must name, with kzo:concerns'),
 ]
 
 #: Classes with no instance of their own in good.ttl: abstract ones (the shapes require a subclass)
