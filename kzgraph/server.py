@@ -3,32 +3,35 @@ stored queries, linked-data pages for every ``kz:`` IRI, dataset downloads and a
 
 A thin Starlette layer over the Python API: every query goes through `kzgraph.sparql.run`
 (vetted: no update, LOAD, SERVICE or FROM), so the server never writes and never makes an
-outbound request. Queries run on an Oxigraph copy of the validated graph, each in a worker
-thread (Oxigraph releases the GIL), at most ``workers`` at a time; the answer is fully
-rendered before the status line is sent. Limits (see the README's behaviour table):
+outbound request. Queries are vetted here (400/403 at once) and run in worker *processes*
+(`kzgraph.workers`), each with the validated graph in an in-memory Oxigraph store, at most
+``workers`` at a time; a worker writes SELECT/ASK answers with Oxigraph's own serialiser.
+The answer is complete before the status line is sent. Limits (see the README's behaviour
+table):
 
-* a query that takes longer than ``timeout`` seconds → 503 with ``Retry-After``; a query that
-  streams rows is stopped at the deadline, a single long aggregation step finishes in the
-  background and holds its slot until then;
-* every slot busy → 503 at once (runaway queries cannot pile up);
+* a query that takes longer than ``timeout`` seconds → 503 with ``Retry-After``; its worker
+  is killed (SIGKILL) and replaced, so a runaway query never keeps running or holds a slot;
+* every worker busy → 503 at once (runaway queries cannot pile up);
 * more than ``max_rows`` rows (or triples) → 413 asking for a LIMIT (never a silently cut
   result).
 """
 from __future__ import annotations
 
-import asyncio
+import atexit
+import contextlib
 import html
 import threading
 from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__, catalog, sparql
-from .engine import OxigraphEngine, collect
+from .engine import OxigraphEngine
 from .errors import InputError, KzGraphError
 from .formats import graph_bytes
 from .namespaces import KZ, shorten
 from .protocol import (EXTENSIONS, HTTPError, error_status, negotiate, parse_pairs,
                        query_from, result_format)
+from .workers import Pool
 
 STATIC = Path(__file__).resolve().parent / "static"
 DEFAULT_TIMEOUT = 5.0
@@ -37,99 +40,19 @@ DEFAULT_WORKERS = 4
 MAX_BODY = 128 * 1024        # bytes of a POST body → 413 above
 MAX_QUERY_STRING = 32 * 1024  # bytes of a URL's query string → 414 above (use POST)
 
-_local = threading.local()
-
-
-class ResultTooLarge(Exception):
-    pass
-
-
-class Cancelled(Exception):
-    pass
-
-
-class _Job:
-    def __init__(self, max_rows: int) -> None:
-        self.max_rows = max_rows
-        self.cancelled = False
-
-    def tick(self, count: int) -> None:
-        if self.cancelled:
-            raise Cancelled()
-        if count > self.max_rows:
-            raise ResultTooLarge()
-
-
-class GuardedEngine(OxigraphEngine):
-    """Oxigraph, reading results row by row so that a query stops at the row cap or when its
-    deadline has passed (the `_Job` of the worker thread)."""
-
-    def query(self, prepared, bindings):
-        job = getattr(_local, "job", None) or _Job(10 ** 12)
-        result = self.evaluate(prepared, bindings)
-        try:
-            return collect(prepared, result, job.tick)
-        finally:
-            del result  # pyoxigraph iterators must be dropped on the thread that made them
-
-
-class Runner:
-    """Runs blocking query work in daemon threads, at most ``workers`` at once, each with a
-    deadline. Daemon threads: a runaway query never keeps the process from exiting."""
-
-    def __init__(self, workers: int, timeout: float, max_rows: int) -> None:
-        self.workers, self.timeout, self.max_rows = workers, timeout, max_rows
-        self.slots = threading.BoundedSemaphore(workers)
-
-    async def run(self, func):
-        if not self.slots.acquire(blocking=False):
-            raise HTTPError(503, f"all {self.workers} query workers are busy; try again shortly",
-                            {"Retry-After": str(max(1, round(self.timeout)))})
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        job = _Job(self.max_rows)
-
-        def settle(value, error):
-            if not future.done():
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(value)
-
-        def work():
-            _local.job = job
-            try:
-                value, error = func(), None
-            except BaseException as exc:  # handed to the request, re-raised there
-                # without its traceback: the frames hold pyoxigraph objects that must not
-                # be freed on another thread
-                value, error = None, exc.with_traceback(None)
-                exc.__context__ = exc.__cause__ = None
-            finally:
-                _local.job = None
-                self.slots.release()
-            try:
-                loop.call_soon_threadsafe(settle, value, error)
-            except RuntimeError:  # the loop has closed (server shut down)
-                pass
-
-        threading.Thread(target=work, name="kzgraph-query", daemon=True).start()
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), self.timeout)
-        except asyncio.TimeoutError:
-            job.cancelled = True
-            raise HTTPError(503, f"the query took longer than {self.timeout:g} s and was "
-                                 "stopped; make it more selective or add a LIMIT",
-                            {"Retry-After": str(max(1, round(self.timeout)))}) from None
-        except asyncio.CancelledError:  # the client went away
-            job.cancelled = True
-            raise
-        except ResultTooLarge:
-            raise HTTPError(413, f"the result has more than {self.max_rows} rows; add a LIMIT "
-                                 f"(at most {self.max_rows}) or a more selective pattern") from None
-
-
 # -- rendering -------------------------------------------------------------------------------
+
+
+def served_ntriples(kg) -> bytes:
+    """The graph ``kg`` serves as N-Triples, what the query workers load."""
+    if isinstance(kg.engine, OxigraphEngine):
+        import pyoxigraph
+
+        return kg.engine.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
+                                    from_graph=pyoxigraph.DefaultGraph())
+    from .export import to_ntriples
+
+    return to_ntriples(kg.graph)
 
 
 def render(result, fmt: str) -> bytes:
@@ -252,11 +175,8 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    if isinstance(kg.engine, OxigraphEngine):
-        engine = GuardedEngine(kg.engine.store)
-    else:
-        engine = GuardedEngine(OxigraphEngine.from_graph(kg.graph).store)
-    runner = Runner(workers, timeout, max_rows)
+    pool = Pool(served_ntriples(kg), workers, timeout, max_rows)
+    atexit.register(pool.close)
     queries = catalog.load()  # the stored queries, read once
     cache: dict = {}
     cache_lock = threading.Lock()
@@ -278,10 +198,7 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         prepared = sparql.prepare(text)  # syntax / refusal errors before any work
         key, media = result_format(prepared.form, request.headers.get("accept"), fmt)
 
-        def work():
-            return render(sparql.run(engine, text, bindings), key)
-
-        body = await runner.run(work)
+        body = await pool.run(text, bindings, key)  # sparql.run in a worker process
         headers = {"Vary": "Accept"}
         if fmt:
             headers["Content-Disposition"] = \
@@ -414,7 +331,8 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "triples": len(kg),
-                             "timeout": timeout, "max_rows": max_rows, "workers": workers})
+                             "timeout": timeout, "max_rows": max_rows, "workers": workers,
+                             "workers_idle": pool.idle(), "worker_pids": pool.pids})
 
     routes = [
         Route("/", home, methods=["GET"]),
@@ -433,8 +351,13 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"], expose_headers=["Content-Disposition", "Retry-After"],
         max_age=86400)]
-    app = Starlette(routes=routes, middleware=middleware)
-    app.state.runner = runner
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        pool.close()
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.pool = pool
     return app
 
 
