@@ -11,7 +11,8 @@ table):
 
 * a query that takes longer than ``timeout`` seconds → 503 with ``Retry-After``; its worker
   is killed (SIGKILL) and replaced, so a runaway query never keeps running or holds a slot;
-* every worker busy → 503 at once (runaway queries cannot pile up);
+* every worker busy → the request waits for one (at most ``timeout`` seconds, then 503);
+  with ``queue`` requests already waiting → 503 at once (runaway queries cannot pile up);
 * more than ``max_rows`` rows (or triples) → 413 asking for a LIMIT (never a silently cut
   result).
 """
@@ -37,6 +38,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_WORKERS = 4
+DEFAULT_QUEUE = 32            # requests that may wait for a busy worker; more → 503
 MAX_BODY = 128 * 1024        # bytes of a POST body → 413 above
 MAX_QUERY_STRING = 32 * 1024  # bytes of a URL's query string → 414 above (use POST)
 
@@ -163,8 +165,9 @@ def void_turtle(kg, base: str) -> bytes:
 
 
 def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
-               workers: int = DEFAULT_WORKERS):
-    """The Starlette app serving ``kg`` (a `kzgraph.KZGraph`, normally ``kzgraph.load()``)."""
+               workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE):
+    """The Starlette app serving ``kg`` (a `kzgraph.KZGraph`, normally ``kzgraph.load()``):
+    ``workers`` query processes, ``queue`` requests waiting for one at most."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.middleware import Middleware
@@ -175,7 +178,7 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    pool = Pool(served_ntriples(kg), workers, timeout, max_rows)
+    pool = Pool(served_ntriples(kg), workers, timeout, max_rows, queue)
     atexit.register(pool.close)
     queries = catalog.load()  # the stored queries, read once
     cache: dict = {}
@@ -331,7 +334,7 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "triples": len(kg),
-                             "timeout": timeout, "max_rows": max_rows, "workers": workers,
+                             "timeout": timeout, "max_rows": max_rows, "workers": workers, "queue": queue,
                              "workers_idle": pool.idle(), "worker_pids": pool.pids})
 
     routes = [
@@ -410,7 +413,8 @@ def _block_outbound() -> None:
 
 def serve(kg=None, *, host: str = "127.0.0.1", port: int = 8000,
           timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
-          workers: int = DEFAULT_WORKERS, log_level: str = "info") -> None:
+          workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE,
+          log_level: str = "info") -> None:
     """Serve ``kg`` (default: the validated packaged graph) until interrupted."""
     import uvicorn
 
@@ -418,7 +422,7 @@ def serve(kg=None, *, host: str = "127.0.0.1", port: int = 8000,
         from . import load
 
         kg = load()
-    app = create_app(kg, timeout=timeout, max_rows=max_rows, workers=workers)
+    app = create_app(kg, timeout=timeout, max_rows=max_rows, workers=workers, queue=queue)
     _block_outbound()
     uvicorn.run(app, host=host, port=port, http="h11", log_level=log_level,
                 h11_max_incomplete_event_size=256 * 1024, timeout_graceful_shutdown=2)

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,16 +209,20 @@ class WorkerDied(Exception):
 
 
 class Pool:
-    """At most ``size`` queries at once, each in its own worker process with a deadline.
+    """At most ``size`` queries at once, each in its own worker process with a deadline;
+    up to ``queue`` more wait (at most ``timeout`` seconds) for a worker, beyond that a
+    request is refused at once.
 
     `run` is called on the server's event loop; a worker is never shared by two queries.
     Killed workers are replaced in a background thread (a fork of the zygote)."""
 
-    def __init__(self, ntriples: bytes, size: int, timeout: float, max_rows: int) -> None:
-        self.size, self.timeout, self.max_rows = size, timeout, max_rows
+    def __init__(self, ntriples: bytes, size: int, timeout: float, max_rows: int,
+                 queue: int = 32) -> None:
+        self.size, self.timeout, self.max_rows, self.queue = size, timeout, max_rows, queue
         self._lock = threading.Lock()        # guards the zygote's control socket
         self._idle: list[_Worker] = []
-        self._guard = threading.Lock()       # guards _idle
+        self._waiting: deque = deque()       # (future, loop) of requests waiting for a worker
+        self._guard = threading.Lock()       # guards _idle and _waiting
         self.killed: list[int] = []          # pids of workers killed at their deadline
         folder = tempfile.mkdtemp(prefix="kzgraph-serve-")  # private (0700)
         data = Path(folder) / "graph.nt"
@@ -267,12 +272,25 @@ class Pool:
         from .protocol import HTTPError
 
         retry = {"Retry-After": str(max(1, round(self.timeout)))}
+        busy = HTTPError(503, f"all {self.size} query workers are busy; try again shortly",
+                         retry)
+        loop = asyncio.get_running_loop()
         with self._guard:
             worker = self._idle.pop() if self._idle else None
+            if worker is None:
+                if len(self._waiting) >= self.queue:
+                    raise busy
+                waiter = loop.create_future()
+                self._waiting.append((waiter, loop))
         if worker is None:
-            raise HTTPError(503, f"all {self.size} query workers are busy; try again shortly",
-                            retry)
-        loop = asyncio.get_running_loop()
+            try:
+                worker = await asyncio.wait_for(waiter, self.timeout)
+            except asyncio.TimeoutError:
+                raise busy from None
+            finally:
+                with self._guard:
+                    if (waiter, loop) in self._waiting:
+                        self._waiting.remove((waiter, loop))
         request = pickle.dumps((text, bindings, fmt, self.max_rows),
                                protocol=pickle.HIGHEST_PROTOCOL)
         try:
@@ -291,8 +309,7 @@ class Pool:
         except BaseException:  # cancelled (client gone, server stopping): never reuse it
             self._replace(worker, killed=True)
             raise
-        with self._guard:
-            self._idle.append(worker)
+        self._release(worker)
         if status != 200:
             raise HTTPError(status, body.decode("utf-8", "replace"))
         return body
@@ -327,10 +344,31 @@ class Pool:
                 fresh = self._fork()
             except (OSError, RuntimeError):  # the zygote is gone: the server is stopping
                 return
-            with self._guard:
-                self._idle.append(fresh)
+            self._release(fresh)
 
         threading.Thread(target=refill, name="kzgraph-refill", daemon=True).start()
+
+    def _release(self, worker: _Worker) -> None:
+        """Give ``worker`` to the longest waiting request, else make it idle (any thread)."""
+        with self._guard:
+            while self._waiting:
+                waiter, loop = self._waiting.popleft()
+                if not waiter.done():
+                    break
+            else:
+                self._idle.append(worker)
+                return
+
+        def hand() -> None:
+            if waiter.done():  # it gave up meanwhile: the next one, or idle
+                self._release(worker)
+            else:
+                waiter.set_result(worker)
+
+        try:
+            loop.call_soon_threadsafe(hand)
+        except RuntimeError:  # that loop has closed
+            self._release(worker)
 
     def close(self) -> None:
         """Stop the zygote and every worker (they die with it)."""
