@@ -126,6 +126,27 @@ async def drive(port: int, requests: list[bytes], concurrency: int):
     return results, time.perf_counter() - began
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and all its descendants
+    (Linux /proc): kzgraph's worker processes count, and on a busy machine this is steadier
+    than wall time."""
+    parents, times = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        times[child] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, grew = {pid}, True
+    while grew:
+        more = {c for c, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(p, 0.0) for p in tree)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -173,15 +194,17 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def serve_file(path: str, port: int, workers: int) -> None:
-    """``kzgraph serve`` over an N-Triples file (the generated graphs: too big to validate
-    with SHACL at every start; `bench/generate.py` keeps them conforming)."""
+def serve_file(path: str, port: int, workers: int, http: str) -> None:
+    """`kzgraph.server.serve` over an N-Triples file: what ``kzgraph serve`` runs, for the
+    generated graphs (too big to validate with SHACL at every start; `bench/generate.py`
+    keeps them conforming) and for ``--http uvicorn``."""
     from kzgraph.engine import OxigraphEngine
     from kzgraph.graph import KZGraph
     from kzgraph.server import serve
 
     kg = KZGraph(OxigraphEngine.from_ntriples(Path(path).read_bytes()))
-    serve(kg, port=port, workers=workers, timeout=30, max_rows=1_000_000, log_level="warning")
+    serve(kg, port=port, workers=workers, timeout=30, max_rows=1_000_000, log_level="warning",
+          http=http)
 
 
 def graph_file(name: str, data: Path, folder: Path) -> Path:
@@ -215,12 +238,12 @@ def compare(name: str, path: Path, args, texts: dict[str, str], folder: Path) ->
         [oxigraph_cli(), "serve-read-only", "--location", str(store), "--bind",
          f"127.0.0.1:{ox_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         ox_port, "/query")
-    if name == "real":
+    if name == "real" and args.http == "granian":
         command = [sys.executable, "-m", "kzgraph.cli", "serve", "--port", str(kz_port),
                    "--workers", str(args.workers), "--timeout", "30", "--max-rows", "1000000"]
     else:
         command = [sys.executable, str(Path(__file__).resolve()), "--child-serve", str(path),
-                   str(kz_port), str(args.workers)]
+                   str(kz_port), str(args.workers), args.http]
     servers["kzgraph"] = (subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
                                            stderr=subprocess.DEVNULL), kz_port, "/sparql")
     out: dict = {"graph": name, "triples": None, "servers": {}}
@@ -236,9 +259,12 @@ def compare(name: str, path: Path, args, texts: dict[str, str], folder: Path) ->
             if bad:
                 sys.exit(f"bench/serve.py: {server} answered {bad[0]} to a benchmark query")
             answers[server] = {label: rows(first[i][2]) for i, label in enumerate(texts)}
+            cpu = tree_cpu(proc.pid)
             results, elapsed = asyncio.run(
                 drive(port, [encoded[label] for label in labels], args.concurrency))
+            cpu = tree_cpu(proc.pid) - cpu
             out["servers"][server] = summary(results, elapsed)
+            out["servers"][server]["cpu_ms_per_request"] = round(cpu * 1000 / len(results), 3)
             out["servers"][server]["per_query"] = {
                 label: round(percentile([r[1] * 1000 for r, lab in zip(results, labels)
                                          if lab == label], 99), 2) for label in texts}
@@ -251,6 +277,7 @@ def compare(name: str, path: Path, args, texts: dict[str, str], folder: Path) ->
             stop(proc)
     kz, ox = out["servers"]["kzgraph"], out["servers"]["oxigraph"]
     out["ratio"] = round(kz["requests_per_second"] / ox["requests_per_second"], 3)
+    out["cpu_ratio"] = round(ox["cpu_ms_per_request"] / kz["cpu_ms_per_request"], 3)
     return out
 
 
@@ -275,8 +302,8 @@ def goal_lines(report: dict) -> list[str]:
 
 def table(report: dict) -> str:
     out = ["| graph | triples | server | req/s | p50 ms | p99 ms | p99 lookup / join / "
-           "aggregate ms | statuses | kzgraph / Oxigraph |",
-           "|---|---:|---|---:|---:|---:|---:|---|---:|"]
+           "aggregate ms | CPU ms / request | statuses | throughput kzgraph / Oxigraph |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---|---:|"]
     for r in report["graphs"]:
         for server in ("kzgraph", "oxigraph"):
             s = r["servers"][server]
@@ -284,7 +311,8 @@ def table(report: dict) -> str:
             ratio = f"{r['ratio']:.0%}" if server == "kzgraph" else ""
             out.append(f"| {r['graph']} | {r['triples']:,} | {server} | "
                        f"{s['requests_per_second']:.0f} | {s['p50_ms']:.1f} | "
-                       f"{s['p99_ms']:.1f} | {per} | {s['statuses']} | {ratio} |")
+                       f"{s['p99_ms']:.1f} | {per} | {s['cpu_ms_per_request']:.2f} | "
+                       f"{s['statuses']} | {ratio} |")
     return "\n".join(out)
 
 
@@ -297,17 +325,20 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="kzgraph serve --workers")
     parser.add_argument("--data", type=Path, default=HERE / "data")
     parser.add_argument("-o", "--output", type=Path, default=HERE / "serve-results.json")
-    parser.add_argument("--child-serve", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--http", choices=["granian", "uvicorn"], default="granian",
+                        help="kzgraph's HTTP server (uvicorn: to compare the stacks)")
+    parser.add_argument("--child-serve", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_serve:
-        path, port, workers = args.child_serve
-        serve_file(path, int(port), int(workers))
+        path, port, workers, http = args.child_serve
+        serve_file(path, int(port), int(workers), http)
         return 0
     from bench.run import machine
 
     texts = query_texts()
     report = {"machine": machine(), "load_average": os.getloadavg(), "requests": args.requests,
-              "concurrency": args.concurrency, "workers": args.workers, "graphs": []}
+              "concurrency": args.concurrency, "workers": args.workers, "http": args.http,
+              "graphs": []}
     with tempfile.TemporaryDirectory(prefix="kzgraph-bench-serve-") as tmp:
         for name in args.graphs:
             print(f"bench/serve.py: {name} graph ...", file=sys.stderr, flush=True)
@@ -318,7 +349,8 @@ def main(argv=None) -> int:
     m = report["machine"]
     print(f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
           f"{m['date']}; load average before {report['load_average'][0]:.1f}; "
-          f"{args.requests} requests, {args.concurrency} concurrent, --workers {args.workers}")
+          f"{args.requests} requests, {args.concurrency} concurrent, --workers {args.workers}, "
+          f"kzgraph on {args.http}")
     print(table(report))
     for line in report["goals"]:
         print(line)
