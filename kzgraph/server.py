@@ -58,6 +58,37 @@ def served_ntriples(kg) -> bytes:
     return to_ntriples(kg.graph)
 
 
+class Verdicts:
+    """`kzgraph.sparql.prepare`'s answers by query text — the `Prepared` query or the error
+    it raised — for the last ``size`` texts (the parser's own cache keeps no refusals)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        from collections import OrderedDict
+
+        self.size, self.known, self.lock = size, OrderedDict(), threading.Lock()
+        self.parsing = threading.Lock()  # rdflib's parser (pyparsing) is not thread-safe
+
+    def get(self, text: str):
+        with self.lock:
+            verdict = self.known.get(text)
+            if verdict is not None:
+                self.known.move_to_end(text)
+            return verdict
+
+    def decide(self, text: str):
+        try:
+            with self.parsing:
+                verdict = sparql.prepare(text)
+            verdict = sparql.Prepared(verdict.text, verdict.form, verdict.variables)
+        except KzGraphError as exc:
+            verdict = exc.with_traceback(None)
+        with self.lock:
+            self.known[text] = verdict
+            while len(self.known) > self.size:
+                self.known.popitem(last=False)
+        return verdict
+
+
 GRAPH_TYPES = {"text/turtle": "ttl", "application/ld+json": "jsonld",
                "application/n-triples": "nt", "application/rdf+xml": "rdfxml"}
 MEDIA = {"ttl": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
@@ -182,6 +213,19 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
                 cache[key] = build()
             return cache[key]
 
+    verdicts = Verdicts()
+
+    async def vet(text: str):
+        """`kzgraph.sparql.prepare`'s verdict on ``text``: cached by text, refusals too; a
+        new text is parsed in a thread (rdflib's parser takes milliseconds, the event loop
+        keeps answering meanwhile)."""
+        verdict = verdicts.get(text)
+        if verdict is None:
+            verdict = await run_in_threadpool(verdicts.decide, text)
+        if isinstance(verdict, Exception):
+            raise verdict
+        return verdict
+
     def error(exc: Exception) -> Response:
         status = error_status(exc)
         message = exc.message if isinstance(exc, HTTPError) else str(exc)
@@ -190,10 +234,9 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
 
     async def answer(request: Request, text: str, bindings: dict, fmt: str | None,
                      filename: str = "result") -> Response:
-        prepared = sparql.prepare(text)  # syntax / refusal errors before any work
+        prepared = await vet(text)  # syntax / refusal errors before any work
         key, media = result_format(prepared.form, request.headers.get("accept"), fmt)
-
-        body = await pool.run(text, bindings, key)  # sparql.run in a worker process
+        body = await pool.run(prepared, bindings, key)  # evaluated in a worker process
         headers = {"Vary": "Accept"}
         if fmt:
             headers["Content-Disposition"] = \

@@ -3,10 +3,12 @@ killed with its process, never left running in a thread.
 
 One *zygote* process loads the served graph into an in-memory Oxigraph store once; every
 worker is forked from it (copy-on-write: the store is shared, a replacement is ready in
-milliseconds). A worker answers one query at a time over its own socket: it runs the query
-through `kzgraph.sparql.run` and writes the answer itself — SELECT and ASK with Oxigraph's
-own serialiser (no per-row Python work), CONSTRUCT/DESCRIBE through rdflib (prefixed,
-deterministic Turtle as everywhere else) — stopping at the row cap. `Pool` (in the server's
+milliseconds). A worker answers one query at a time over its own socket. The server's
+process vets the query first (`kzgraph.sparql.prepare`, the first half of `kzgraph.sparql.run`,
+cached there by text); the worker does the second half, ``engine.query``, and writes the
+answer itself — SELECT and ASK with Oxigraph's own serialiser (no per-row Python work),
+CONSTRUCT/DESCRIBE through rdflib (prefixed, deterministic Turtle as everywhere else) —
+stopping at the row cap. `Pool` (in the server's
 process) hands each query to an idle worker, at most ``size`` at once, and SIGKILLs and
 replaces a worker whose query passes the deadline.
 
@@ -139,18 +141,20 @@ def _die_with_parent() -> None:
 
 
 def _work(sock: socket.socket, engine) -> None:
-    """A worker's loop: (text, bindings, format, max_rows) in, (status, bytes) out."""
-    from . import sparql
+    """A worker's loop: (prepared query, bindings, format, max_rows) in, (status, bytes) out.
+    The query was vetted in the server's process (`kzgraph.sparql.prepare`, what
+    `kzgraph.sparql.run` does first); the worker does the rest of `run`: ``engine.query``."""
     from .protocol import error_status
 
     while True:
         header = _recv_exactly(sock, _LENGTH.size)
         if header is None:
             return
-        text, bindings, fmt, max_rows = pickle.loads(_recv_exactly(sock, _LENGTH.unpack(header)[0]))
+        prepared, bindings, fmt, max_rows = pickle.loads(
+            _recv_exactly(sock, _LENGTH.unpack(header)[0]))
         engine.fmt, engine.max_rows = fmt, max_rows
         try:
-            status, body = 200, sparql.run(engine, text, bindings).body
+            status, body = 200, engine.query(prepared, dict(bindings or {})).body
         except ResultTooLarge:
             status, body = 413, (f"the result has more than {max_rows} rows; add a LIMIT (at "
                                  f"most {max_rows}) or a more selective pattern").encode()
@@ -164,8 +168,7 @@ def zygote(control_fd: int, data: str) -> None:
     """The zygote: load the N-Triples file ``data`` (then delete it), say ready, then fork
     a worker for every socket the server sends and answer with the worker's pid."""
     import pyoxigraph
-
-    from . import sparql
+    import rdflib  # noqa: F401 -- imported once here, for every worker's graph answers
 
     _die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps killed workers at once
@@ -174,7 +177,6 @@ def zygote(control_fd: int, data: str) -> None:
     engine = _engine_class()()
     engine.store.bulk_load(path=data, format=pyoxigraph.RdfFormat.N_TRIPLES)
     Path(data).unlink(missing_ok=True)
-    sparql.prepare("ASK { ?s ?p ?o }")  # imports rdflib's SPARQL parser once, for all workers
     control.sendall(_LENGTH.pack(len(engine.store)))
     while True:
         try:
@@ -266,11 +268,18 @@ class Pool:
         with self._guard:
             return len(self._idle)
 
-    async def run(self, text: str, bindings: dict, fmt: str) -> bytes:
-        """The answer to a vetted query in format ``fmt``; raises `kzgraph.protocol.HTTPError`
+    async def run(self, prepared, bindings: dict, fmt: str) -> bytes:
+        """The answer to a query vetted by `kzgraph.sparql.prepare` (a `Prepared`, or its
+        text: then it is vetted here) in format ``fmt``; raises `kzgraph.protocol.HTTPError`
         (503 busy or past the deadline, 413 too many rows, 4xx from the engine)."""
         from .protocol import HTTPError
+        from .sparql import Prepared, prepare
 
+        if isinstance(prepared, str):
+            prepared = prepare(prepared)
+        # the parsed rdflib query stays here: the worker needs only text and form
+        request = pickle.dumps((Prepared(prepared.text, prepared.form, prepared.variables),
+                                bindings, fmt, self.max_rows), protocol=pickle.HIGHEST_PROTOCOL)
         retry = {"Retry-After": str(max(1, round(self.timeout)))}
         busy = HTTPError(503, f"all {self.size} query workers are busy; try again shortly",
                          retry)
@@ -291,8 +300,6 @@ class Pool:
                 with self._guard:
                     if (waiter, loop) in self._waiting:
                         self._waiting.remove((waiter, loop))
-        request = pickle.dumps((text, bindings, fmt, self.max_rows),
-                               protocol=pickle.HIGHEST_PROTOCOL)
         try:
             await loop.sock_sendall(worker.sock, _LENGTH.pack(len(request)) + request)
             status, body = await asyncio.wait_for(self._receive(loop, worker.sock),
