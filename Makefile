@@ -49,4 +49,4 @@ test: install
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache bench/data bench/results.json
+	rm -rf $(VENV) $(OUT) .pytest_cache bench/data bench/results.json bench/serve-results.json
