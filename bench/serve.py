@@ -335,6 +335,8 @@ def main(argv=None) -> int:
         return 0
     from bench.run import machine
 
+    # a stopped run still stops both servers and removes its temporary folder
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     texts = query_texts()
     report = {"machine": machine(), "load_average": os.getloadavg(), "requests": args.requests,
               "concurrency": args.concurrency, "workers": args.workers, "http": args.http,

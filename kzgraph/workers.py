@@ -12,8 +12,8 @@ stopping at the row cap. `Pool` (in the server's
 process) hands each query to an idle worker, at most ``size`` at once, and SIGKILLs and
 replaces a worker whose query passes the deadline.
 
-Linux only (``fork``, ``PR_SET_PDEATHSIG``): a worker dies with its zygote, the zygote with
-the server, even when the server itself is killed.
+Linux only (``fork``, ``PR_SET_PDEATHSIG``): a worker dies with its zygote, and the zygote
+ends when the server's end of its control socket closes — also when the server is killed.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,7 +171,6 @@ def zygote(control_fd: int, data: str) -> None:
     import pyoxigraph
     import rdflib  # noqa: F401 -- imported once here, for every worker's graph answers
 
-    _die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps killed workers at once
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C stops the server, which stops us
     control = socket.socket(fileno=control_fd)
@@ -230,10 +230,13 @@ class Pool:
         data = Path(folder) / "graph.nt"
         data.write_bytes(ntriples)
         ours, theirs = socket.socketpair()
+        package = str(Path(__file__).resolve().parent.parent)  # this kzgraph, installed or not
+        path = os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")]))
         self._zygote = subprocess.Popen(
             [sys.executable, "-c", "import sys; from kzgraph.workers import zygote; "
              "zygote(int(sys.argv[1]), sys.argv[2])", str(theirs.fileno()), str(data)],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": path})
         theirs.close()
         self._control = ours
         try:
@@ -336,8 +339,8 @@ class Pool:
         return pickle.loads(await exactly(size))
 
     def _replace(self, worker: _Worker, killed: bool = False) -> None:
-        """SIGKILL ``worker`` (the kernel reaps it: the zygote ignores SIGCHLD) and fork a
-        fresh one in a thread; its slot is free again when the fork is ready."""
+        """SIGKILL ``worker`` (the kernel reaps it: the zygote ignores SIGCHLD) and, in a
+        thread, fork a fresh one once it is gone; the slot is free again when that is ready."""
         try:
             os.kill(worker.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -347,6 +350,13 @@ class Pool:
             self.killed.append(worker.pid)
 
         def refill() -> None:
+            # the slot is free once the old process is gone (the kernel tears a big one down
+            # in a while), so that a full pool never has a dying worker beside it
+            gone = Path(f"/proc/{worker.pid}")
+            for _ in range(10_000):
+                if not gone.exists():
+                    break
+                time.sleep(0.001)
             try:
                 fresh = self._fork()
             except (OSError, RuntimeError):  # the zygote is gone: the server is stopping

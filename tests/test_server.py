@@ -496,6 +496,29 @@ def test_full_pool_answers_503_at_once(limited):
     assert httpx.post(limited + "sparql", data={"query": ASK}, timeout=30).status_code == 200
 
 
+def test_workers_die_with_a_killed_server(kg):
+    """SIGKILL leaves the server no chance to clean up: its zygote sees the control socket
+    close and exits, the workers follow it (PR_SET_PDEATHSIG) — none is left running."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kzgraph.cli", "serve", "--port", str(port),
+                             "--workers", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(url)
+        workers = health(url)["worker_pids"]
+        zygotes = [int(child) for child in
+                   Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(workers) == 2 and all(alive(pid) for pid in workers + zygotes)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in workers + zygotes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers + zygotes if alive(pid)]
+
+
 # -- the worker pool in this process ---------------------------------------------------------
 
 
