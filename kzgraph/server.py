@@ -1,9 +1,10 @@
 """``kzgraph serve``: the validated graph over HTTP — a SPARQL 1.1 Protocol endpoint, the
 stored queries, linked-data pages for every ``kz:`` IRI, dataset downloads and a query page.
 
-A thin Starlette layer over the Python API: every query goes through `kzgraph.sparql.run`
-(vetted: no update, LOAD, SERVICE or FROM), so the server never writes and never makes an
-outbound request. Queries are vetted here (400/403 at once) and run in worker *processes*
+A thin Starlette layer over the Python API: every query is vetted by the query runner
+(`kzgraph.sparql.prepare`, the first step of `kzgraph.sparql.run`: no update, LOAD, SERVICE or
+FROM), so the server never writes and never makes an outbound request. Queries are vetted
+here (400/403 at once, verdicts cached by text) and evaluated in worker *processes*
 (`kzgraph.workers`), each with the validated graph in an in-memory Oxigraph store, at most
 ``workers`` at a time; a worker writes SELECT/ASK answers with Oxigraph's own serialiser.
 The answer is complete before the status line is sent. Limits (see the README's behaviour
@@ -43,7 +44,7 @@ MAX_BODY = 128 * 1024        # bytes of a POST body → 413 above
 MAX_QUERY_STRING = 32 * 1024  # bytes of a URL's query string → 414 above (use POST)
 MAX_HEADERS = 256 * 1024      # bytes of a request head the HTTP server reads at most
 
-# -- rendering -------------------------------------------------------------------------------
+# -- what the workers load, what the vetting decided ---------------------------------------
 
 
 def served_ntriples(kg) -> bytes:

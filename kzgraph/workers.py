@@ -2,8 +2,8 @@
 killed with its process, never left running in a thread.
 
 One *zygote* process loads the served graph into an in-memory Oxigraph store once; every
-worker is forked from it (copy-on-write: the store is shared, a replacement is ready in
-milliseconds). A worker answers one query at a time over its own socket. The server's
+worker is forked from it (copy-on-write: the store is shared, a replacement is a fork of
+1-40 ms, not a reload). A worker answers one query at a time over its own socket. The server's
 process vets the query first (`kzgraph.sparql.prepare`, the first half of `kzgraph.sparql.run`,
 cached there by text); the worker does the second half, ``engine.query``, and writes the
 answer itself — SELECT and ASK with Oxigraph's own serialiser (no per-row Python work),
