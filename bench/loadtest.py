@@ -303,7 +303,8 @@ def main(argv=None) -> int:
         m = report["memory_mb"]
         print(f"server memory (PSS, with its workers): {m['before']} MB before, {m['peak']} MB "
               f"peak, {m['after']} MB after")
-        shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
+        shown = problems[:20] + ([f"... and {len(problems) - 20} more"]
+                                 if len(problems) > 20 else [])
         print("OK" if not problems else "FAILED:\n  " + "\n  ".join(shown))
     return 1 if problems else 0
 

@@ -370,7 +370,8 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "triples": len(kg),
-                             "timeout": timeout, "max_rows": max_rows, "workers": workers, "queue": queue,
+                             "timeout": timeout, "max_rows": max_rows, "workers": workers,
+                             "queue": queue,
                              "workers_idle": pool.idle(), "worker_pids": pool.pids})
 
     routes = [

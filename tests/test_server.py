@@ -616,8 +616,10 @@ def test_pool_queue_and_kill_in_process(ntriples):
     try:
         before = pool.pids
         slow, refused = _run(pool, SLOW, ASK)
-        assert isinstance(slow, HTTPError) and slow.status == 503 and "longer than 1 s" in slow.message
-        assert isinstance(refused, HTTPError) and refused.status == 503 and "busy" in refused.message
+        assert isinstance(slow, HTTPError) and slow.status == 503
+        assert "longer than 1 s" in slow.message
+        assert isinstance(refused, HTTPError) and refused.status == 503
+        assert "busy" in refused.message
         assert pool.killed == before
         deadline = time.monotonic() + 60
         while pool.idle() < 1 and time.monotonic() < deadline:
