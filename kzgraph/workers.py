@@ -83,8 +83,8 @@ def _engine_class():
     from .engine import OxigraphEngine, collect
 
     class RenderingEngine(OxigraphEngine):
-        """Oxigraph answering in ``self.fmt`` with at most ``self.max_rows`` rows: what
-        `kzgraph.sparql.run` returns here is a `Rendered` result holding the bytes."""
+        """Oxigraph answering in ``self.fmt`` with at most ``self.max_rows`` rows: its
+        ``query`` returns a `Rendered` result holding the bytes."""
 
         fmt, max_rows = "json", 10_000
 
@@ -110,6 +110,8 @@ def _engine_class():
             except ResultTooLarge:
                 # the count is exact for XML and TSV, an upper bound for JSON and CSV
                 # (a "{" or a line break inside a value): count the rows themselves
+                if self.fmt in ("xml", "tsv"):
+                    raise
                 for count, _ in enumerate(self.evaluate(prepared, bindings), 1):
                     if count > self.max_rows:
                         raise
