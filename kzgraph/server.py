@@ -453,8 +453,8 @@ def serve(kg=None, *, host: str = "127.0.0.1", port: int = 8000,
           workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE,
           log_level: str = "info", http: str = "granian") -> None:
     """Serve ``kg`` (default: the validated packaged graph) until interrupted (SIGINT or
-    SIGTERM). ``http``: "granian" (Rust HTTP, the default: about twice uvicorn's requests
-    per second here, see docs/design.md) or "uvicorn" (h11, pure Python)."""
+    SIGTERM). ``http``: "granian" (Rust HTTP, the default: 1.3-2x uvicorn's requests per
+    second here, see docs/design.md) or "uvicorn" (h11, pure Python)."""
     if kg is None:
         from . import load
 
