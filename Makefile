@@ -50,4 +50,4 @@ test: install
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache bench/data bench/results.json bench/validate.json
+	rm -rf $(VENV) $(OUT) .pytest_cache bench/data bench/results.json bench/validate.json bench/serve-results.json

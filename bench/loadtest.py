@@ -3,11 +3,12 @@
 Starts ``kzgraph serve`` in a subprocess on a free loopback port, sends a fixed mix of
 requests (stored queries, ad-hoc queries, bad queries and one deliberately slow query),
 ``--concurrency`` at a time, and reports status counts, p50/p99 latency, requests per second
-and the server's resident memory before, at the peak and after. Exit status 1 when a check
-fails:
+and the server's memory (PSS of the server and its worker processes: shared pages counted
+once) before, at the peak and after. Exit status 1 when a check fails:
 
 * no 5xx, except the documented 503 of the slow query (its ``--timeout`` is exceeded);
-* the slow query answers 503 and the others still answer while it runs;
+* the slow query answers 503, its worker process is killed (its pid is gone) and the pool is
+  full again afterwards; the others still answer while it runs;
 * every bad query answers 4xx;
 * the server's memory after the run is back near its baseline.
 
@@ -70,12 +71,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def tree(pid: int) -> set[int]:
+    """``pid`` and all its descendants (Linux /proc)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, grew = {pid}, True
+    while grew:
+        more = {c for c, parent in parents.items() if parent in found} - found
+        found |= more
+        grew = bool(more)
+    return found
+
+
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process (Linux /proc), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Memory of a process and its descendants (the query workers), in MB: the sum of their
+    PSS (Linux /proc/PID/smaps_rollup), so that pages the forked workers share count once."""
+    total = 0
+    for member in tree(pid):
+        try:
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
 
 
 def plan(total: int, seed: int = 1) -> list[tuple[str, object]]:
@@ -150,9 +173,9 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=1.0,
                         help="the server's --timeout (the slow query must exceed it)")
-    parser.add_argument("--workers", type=int, default=32,
-                        help="the server's --workers: above the concurrency, so that only "
-                             "the slow query can answer 503")
+    parser.add_argument("--workers", type=int, default=4,
+                        help="the server's --workers (its --queue, 32, holds the other "
+                             "concurrent requests: only the slow query may answer 503)")
     parser.add_argument("--max-rows", type=int, default=1000)
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = parser.parse_args(argv)
@@ -175,6 +198,7 @@ def main(argv=None) -> int:
                 print("loadtest: the server did not start", file=sys.stderr)
                 return 1
             time.sleep(0.2)
+        pids_before = set(httpx.get(base + "/health", timeout=10).json()["worker_pids"])
         # warm-up: every request kind once (caches, lazy imports), then the baseline
         asyncio.run(drive(base, [("stored", s) for s in STORED] + [("adhoc", q) for q in ADHOC]
                           + [("bad", b) for b in BAD], 4))
@@ -198,8 +222,16 @@ def main(argv=None) -> int:
                 await sampler
 
         results, elapsed = asyncio.run(run_all())
-        # the slow query finishes in the background and frees its worker; then measure
-        time.sleep(max(1.0, 8 - args.timeout))
+        # the slow query's worker was killed at the deadline; a fresh fork takes its place
+        deadline = time.monotonic() + 30
+        while True:
+            state = httpx.get(base + "/health", timeout=10).json()
+            if state["workers_idle"] == args.workers or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        killed = pids_before - set(state["worker_pids"])
+        still = [pid for pid in killed if Path(f"/proc/{pid}").exists()]
+        time.sleep(1)
         after = rss_mb(proc.pid)
     finally:
         proc.terminate()
@@ -222,6 +254,12 @@ def main(argv=None) -> int:
             problems.append(f"{kind} request {str(item)[:60]!r}: {status}")
     if slow[2] != 503:
         problems.append(f"the slow query answered {slow[2]}, expected 503")
+    if state["workers_idle"] != args.workers:
+        problems.append(f"only {state['workers_idle']} of {args.workers} workers are idle "
+                        "after the run")
+    if len(killed) != 1 or still:
+        problems.append(f"the slow query's worker was not killed (gone: {sorted(killed)}, "
+                        f"still running: {still})")
     during = [r for r in results if r[0] in ("stored", "adhoc") and r[2] == 200
               and slow[3] < r[4] < slow[4]]
     if not during:
@@ -243,7 +281,8 @@ def main(argv=None) -> int:
                             "p99_ms": pct(latencies[kind], 99)}
                      for kind, c in sorted(by_kind.items())},
         "slow_query": {"status": slow[2], "ms": round((slow[4] - slow[3]) * 1000),
-                       "answered_meanwhile": len(during)},
+                       "answered_meanwhile": len(during), "killed_pids": sorted(killed),
+                       "workers_idle_after": state["workers_idle"]},
         "memory_mb": {"before": round(before, 1), "peak": round(max(peak), 1),
                       "after": round(after, 1)},
         "problems": problems,
@@ -259,11 +298,14 @@ def main(argv=None) -> int:
             print(f"  {kind:7s} {row['statuses']}  p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms")
         s = report["slow_query"]
         print(f"slow query: {s['status']} after {s['ms']} ms; {s['answered_meanwhile']} other "
-              "requests answered while it ran")
+              f"requests answered while it ran; worker {s['killed_pids']} killed, "
+              f"{s['workers_idle_after']} of {args.workers} workers idle after")
         m = report["memory_mb"]
-        print(f"server memory (RSS): {m['before']} MB before, {m['peak']} MB peak, "
-              f"{m['after']} MB after")
-        print("OK" if not problems else "FAILED:\n  " + "\n  ".join(problems))
+        print(f"server memory (PSS, with its workers): {m['before']} MB before, {m['peak']} MB "
+              f"peak, {m['after']} MB after")
+        shown = problems[:20] + ([f"... and {len(problems) - 20} more"]
+                                 if len(problems) > 20 else [])
+        print("OK" if not problems else "FAILED:\n  " + "\n  ".join(shown))
     return 1 if problems else 0
 
 

@@ -5,6 +5,9 @@ bench/results.json. Not part of `make test`.
 
     python bench/run.py                       # 10k, 100k (both engines) and 1M (Oxigraph)
     python bench/run.py --sizes 1000000 --engines oxigraph --repeat 3
+
+Then `bench/serve.py` compares ``kzgraph serve`` with ``oxigraph serve-read-only`` on the real
+graph and the largest size (``--no-serve`` skips it).
 """
 from __future__ import annotations
 
@@ -183,6 +186,8 @@ def main(argv=None) -> None:
                         help="seconds after which one query run is stopped (0: no limit)")
     parser.add_argument("--data", type=Path, default=HERE / "data")
     parser.add_argument("-o", "--output", type=Path, default=HERE / "results.json")
+    parser.add_argument("--no-serve", action="store_true",
+                        help="skip bench/serve.py (kzgraph serve vs oxigraph serve-read-only)")
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--validate", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -223,6 +228,12 @@ def main(argv=None) -> None:
     for line in report["goals"]:
         print(line)
     print(f"wrote {args.output}", file=sys.stderr)
+    if not args.no_serve:
+        print(flush=True)
+        done = subprocess.run([sys.executable, str(HERE / "serve.py"), "--graphs", "real",
+                               str(max(args.sizes)), "--data", str(args.data)])
+        if done.returncode != 0:
+            sys.exit("bench: bench/serve.py failed")
 
 
 if __name__ == "__main__":

@@ -416,10 +416,12 @@ def publish(endpoint, graph_iri, paths) -> None:
 @click.option("--max-rows", type=click.IntRange(1), default=10_000, show_default=True,
               help="Largest result (rows or triples); bigger ones are refused (413).")
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Queries evaluated at the same time; more get 503 at once.")
+              help="Query worker processes: queries evaluated at the same time.")
+@click.option("--queue", type=click.IntRange(0, 10_000), default=32, show_default=True,
+              help="Requests that may wait for a busy worker; more get 503 at once.")
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @friendly
-def serve(host, port, timeout, max_rows, workers, paths) -> None:
+def serve(host, port, timeout, max_rows, workers, queue, paths) -> None:
     """Serve the validated graph (plus PATHS) over HTTP: a read-only SPARQL endpoint at
     /sparql, stored queries at /queries, a page for every kz: IRI at /id/..., downloads and a
     query page at /."""
@@ -432,7 +434,8 @@ def serve(host, port, timeout, max_rows, workers, paths) -> None:
     kg = _load(paths)
     click.echo(f"kzgraph: serving {len(kg)} triples on http://{host}:{port}/ "
                f"(SPARQL at /sparql; Ctrl-C stops)", err=True)
-    run_server(kg, host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers)
+    run_server(kg, host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers,
+               queue=queue)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,144 +1,93 @@
 """``kzgraph serve``: the validated graph over HTTP — a SPARQL 1.1 Protocol endpoint, the
 stored queries, linked-data pages for every ``kz:`` IRI, dataset downloads and a query page.
 
-A thin Starlette layer over the Python API: every query goes through `kzgraph.sparql.run`
-(vetted: no update, LOAD, SERVICE or FROM), so the server never writes and never makes an
-outbound request. Queries run on an Oxigraph copy of the validated graph, each in a worker
-thread (Oxigraph releases the GIL), at most ``workers`` at a time; the answer is fully
-rendered before the status line is sent. Limits (see the README's behaviour table):
+A thin Starlette layer over the Python API: every query is vetted by the query runner
+(`kzgraph.sparql.prepare`, the first step of `kzgraph.sparql.run`: no update, LOAD, SERVICE or
+FROM), so the server never writes and never makes an outbound request. Queries are vetted
+here (400/403 at once, verdicts cached by text) and evaluated in worker *processes*
+(`kzgraph.workers`), each with the validated graph in an in-memory Oxigraph store, at most
+``workers`` at a time; a worker writes SELECT/ASK answers with Oxigraph's own serialiser.
+The answer is complete before the status line is sent. Limits (see the README's behaviour
+table):
 
-* a query that takes longer than ``timeout`` seconds → 503 with ``Retry-After``; a query that
-  streams rows is stopped at the deadline, a single long aggregation step finishes in the
-  background and holds its slot until then;
-* every slot busy → 503 at once (runaway queries cannot pile up);
+* a query that takes longer than ``timeout`` seconds → 503 with ``Retry-After``; its worker
+  is killed (SIGKILL) and replaced, so a runaway query never keeps running or holds a slot;
+* every worker busy → the request waits for one (at most ``timeout`` seconds, then 503);
+  with ``queue`` requests already waiting → 503 at once (runaway queries cannot pile up);
 * more than ``max_rows`` rows (or triples) → 413 asking for a LIMIT (never a silently cut
   result).
 """
 from __future__ import annotations
 
-import asyncio
+import atexit
+import contextlib
 import html
 import threading
 from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__, catalog, sparql
-from .engine import OxigraphEngine, collect
+from .engine import OxigraphEngine
 from .errors import InputError, KzGraphError
 from .formats import graph_bytes
 from .namespaces import KZ, shorten
 from .protocol import (EXTENSIONS, HTTPError, error_status, negotiate, parse_pairs,
                        query_from, result_format)
+from .workers import Pool
 
 STATIC = Path(__file__).resolve().parent / "static"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_WORKERS = 4
+DEFAULT_QUEUE = 32            # requests that may wait for a busy worker; more → 503
 MAX_BODY = 128 * 1024        # bytes of a POST body → 413 above
 MAX_QUERY_STRING = 32 * 1024  # bytes of a URL's query string → 414 above (use POST)
+MAX_HEADERS = 256 * 1024      # bytes of a request head the HTTP server reads at most
 
-_local = threading.local()
-
-
-class ResultTooLarge(Exception):
-    pass
+# -- what the workers load, what the vetting decided ---------------------------------------
 
 
-class Cancelled(Exception):
-    pass
+def served_ntriples(kg) -> bytes:
+    """The graph ``kg`` serves as N-Triples, what the query workers load."""
+    if isinstance(kg.engine, OxigraphEngine):
+        import pyoxigraph
+
+        return kg.engine.store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES,
+                                    from_graph=pyoxigraph.DefaultGraph())
+    from .export import to_ntriples
+
+    return to_ntriples(kg.graph)
 
 
-class _Job:
-    def __init__(self, max_rows: int) -> None:
-        self.max_rows = max_rows
-        self.cancelled = False
+class Verdicts:
+    """`kzgraph.sparql.prepare`'s answers by query text — the `Prepared` query or the error
+    it raised — for the last ``size`` texts (the parser's own cache keeps no refusals)."""
 
-    def tick(self, count: int) -> None:
-        if self.cancelled:
-            raise Cancelled()
-        if count > self.max_rows:
-            raise ResultTooLarge()
+    def __init__(self, size: int = 2048) -> None:
+        from collections import OrderedDict
 
+        self.size, self.known, self.lock = size, OrderedDict(), threading.Lock()
+        self.parsing = threading.Lock()  # rdflib's parser (pyparsing) is not thread-safe
 
-class GuardedEngine(OxigraphEngine):
-    """Oxigraph, reading results row by row so that a query stops at the row cap or when its
-    deadline has passed (the `_Job` of the worker thread)."""
+    def get(self, text: str):
+        with self.lock:
+            verdict = self.known.get(text)
+            if verdict is not None:
+                self.known.move_to_end(text)
+            return verdict
 
-    def query(self, prepared, bindings):
-        job = getattr(_local, "job", None) or _Job(10 ** 12)
-        result = self.evaluate(prepared, bindings)
+    def decide(self, text: str):
         try:
-            return collect(prepared, result, job.tick)
-        finally:
-            del result  # pyoxigraph iterators must be dropped on the thread that made them
-
-
-class Runner:
-    """Runs blocking query work in daemon threads, at most ``workers`` at once, each with a
-    deadline. Daemon threads: a runaway query never keeps the process from exiting."""
-
-    def __init__(self, workers: int, timeout: float, max_rows: int) -> None:
-        self.workers, self.timeout, self.max_rows = workers, timeout, max_rows
-        self.slots = threading.BoundedSemaphore(workers)
-
-    async def run(self, func):
-        if not self.slots.acquire(blocking=False):
-            raise HTTPError(503, f"all {self.workers} query workers are busy; try again shortly",
-                            {"Retry-After": str(max(1, round(self.timeout)))})
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        job = _Job(self.max_rows)
-
-        def settle(value, error):
-            if not future.done():
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(value)
-
-        def work():
-            _local.job = job
-            try:
-                value, error = func(), None
-            except BaseException as exc:  # handed to the request, re-raised there
-                # without its traceback: the frames hold pyoxigraph objects that must not
-                # be freed on another thread
-                value, error = None, exc.with_traceback(None)
-                exc.__context__ = exc.__cause__ = None
-            finally:
-                _local.job = None
-                self.slots.release()
-            try:
-                loop.call_soon_threadsafe(settle, value, error)
-            except RuntimeError:  # the loop has closed (server shut down)
-                pass
-
-        threading.Thread(target=work, name="kzgraph-query", daemon=True).start()
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), self.timeout)
-        except asyncio.TimeoutError:
-            job.cancelled = True
-            raise HTTPError(503, f"the query took longer than {self.timeout:g} s and was "
-                                 "stopped; make it more selective or add a LIMIT",
-                            {"Retry-After": str(max(1, round(self.timeout)))}) from None
-        except asyncio.CancelledError:  # the client went away
-            job.cancelled = True
-            raise
-        except ResultTooLarge:
-            raise HTTPError(413, f"the result has more than {self.max_rows} rows; add a LIMIT "
-                                 f"(at most {self.max_rows}) or a more selective pattern") from None
-
-
-# -- rendering -------------------------------------------------------------------------------
-
-
-def render(result, fmt: str) -> bytes:
-    """A query result in format ``fmt`` (json, xml, csv, tsv, ttl, nt, jsonld, rdfxml)."""
-    from .formats import render as render_text
-
-    if fmt == "rdfxml":
-        return graph_bytes(result.graph, fmt)
-    return render_text(result, fmt).encode("utf-8")
+            with self.parsing:
+                verdict = sparql.prepare(text)
+            verdict = sparql.Prepared(verdict.text, verdict.form, verdict.variables)
+        except KzGraphError as exc:
+            verdict = exc.with_traceback(None)
+        with self.lock:
+            self.known[text] = verdict
+            while len(self.known) > self.size:
+                self.known.popitem(last=False)
+        return verdict
 
 
 GRAPH_TYPES = {"text/turtle": "ttl", "application/ld+json": "jsonld",
@@ -240,8 +189,9 @@ def void_turtle(kg, base: str) -> bytes:
 
 
 def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
-               workers: int = DEFAULT_WORKERS):
-    """The Starlette app serving ``kg`` (a `kzgraph.KZGraph`, normally ``kzgraph.load()``)."""
+               workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE):
+    """The Starlette app serving ``kg`` (a `kzgraph.KZGraph`, normally ``kzgraph.load()``):
+    ``workers`` query processes, ``queue`` requests waiting for one at most."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.middleware import Middleware
@@ -252,11 +202,8 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    if isinstance(kg.engine, OxigraphEngine):
-        engine = GuardedEngine(kg.engine.store)
-    else:
-        engine = GuardedEngine(OxigraphEngine.from_graph(kg.graph).store)
-    runner = Runner(workers, timeout, max_rows)
+    pool = Pool(served_ntriples(kg), workers, timeout, max_rows, queue)
+    atexit.register(pool.close)
     queries = catalog.load()  # the stored queries, read once
     cache: dict = {}
     cache_lock = threading.Lock()
@@ -267,6 +214,19 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
                 cache[key] = build()
             return cache[key]
 
+    verdicts = Verdicts()
+
+    async def vet(text: str):
+        """`kzgraph.sparql.prepare`'s verdict on ``text``: cached by text, refusals too; a
+        new text is parsed in a thread (rdflib's parser takes milliseconds, the event loop
+        keeps answering meanwhile)."""
+        verdict = verdicts.get(text)
+        if verdict is None:
+            verdict = await run_in_threadpool(verdicts.decide, text)
+        if isinstance(verdict, Exception):
+            raise verdict
+        return verdict
+
     def error(exc: Exception) -> Response:
         status = error_status(exc)
         message = exc.message if isinstance(exc, HTTPError) else str(exc)
@@ -275,13 +235,9 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
 
     async def answer(request: Request, text: str, bindings: dict, fmt: str | None,
                      filename: str = "result") -> Response:
-        prepared = sparql.prepare(text)  # syntax / refusal errors before any work
+        prepared = await vet(text)  # syntax / refusal errors before any work
         key, media = result_format(prepared.form, request.headers.get("accept"), fmt)
-
-        def work():
-            return render(sparql.run(engine, text, bindings), key)
-
-        body = await runner.run(work)
+        body = await pool.run(prepared, bindings, key)  # evaluated in a worker process
         headers = {"Vary": "Accept"}
         if fmt:
             headers["Content-Disposition"] = \
@@ -414,7 +370,9 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "triples": len(kg),
-                             "timeout": timeout, "max_rows": max_rows, "workers": workers})
+                             "timeout": timeout, "max_rows": max_rows, "workers": workers,
+                             "queue": queue,
+                             "workers_idle": pool.idle(), "worker_pids": pool.pids})
 
     routes = [
         Route("/", home, methods=["GET"]),
@@ -433,8 +391,13 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"], expose_headers=["Content-Disposition", "Retry-After"],
         max_age=86400)]
-    app = Starlette(routes=routes, middleware=middleware)
-    app.state.runner = runner
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        pool.close()
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.pool = pool
     return app
 
 
@@ -487,15 +450,42 @@ def _block_outbound() -> None:
 
 def serve(kg=None, *, host: str = "127.0.0.1", port: int = 8000,
           timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
-          workers: int = DEFAULT_WORKERS, log_level: str = "info") -> None:
-    """Serve ``kg`` (default: the validated packaged graph) until interrupted."""
-    import uvicorn
-
+          workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE,
+          log_level: str = "info", http: str = "granian") -> None:
+    """Serve ``kg`` (default: the validated packaged graph) until interrupted (SIGINT or
+    SIGTERM). ``http``: "granian" (Rust HTTP, the default: 1.3-2x uvicorn's requests per
+    second here, see docs/design.md) or "uvicorn" (h11, pure Python)."""
     if kg is None:
         from . import load
 
         kg = load()
-    app = create_app(kg, timeout=timeout, max_rows=max_rows, workers=workers)
+    app = create_app(kg, timeout=timeout, max_rows=max_rows, workers=workers, queue=queue)
     _block_outbound()
-    uvicorn.run(app, host=host, port=port, http="h11", log_level=log_level,
-                h11_max_incomplete_event_size=256 * 1024, timeout_graceful_shutdown=2)
+    if http == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(app, host=host, port=port, http="h11", log_level=log_level,
+                    h11_max_incomplete_event_size=MAX_HEADERS, timeout_graceful_shutdown=2)
+        return
+    import asyncio
+    import logging
+    import signal
+
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server.embed import Server
+
+    logging.getLogger("_granian").addFilter(  # "Embedded server is experimental!" every start
+        lambda record: "experimental" not in record.getMessage())
+    server = Server(app, address=host, port=port, interface=Interfaces.ASGI,
+                    http=HTTPModes.http1, websockets=False, log_level=LogLevels(log_level),
+                    http1_settings=HTTP1Settings(max_buffer_size=MAX_HEADERS))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.stop)
+        await server.serve()
+
+    asyncio.run(main())

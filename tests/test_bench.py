@@ -146,3 +146,44 @@ def test_partial_copies_keep_observations_in_their_series(base):
         graph = rdflib.Graph().parse(data="\n".join(lines), format="nt")
         failures, _ = run_checks(OxigraphEngine.from_graph(graph))
         assert [f.text()[:300] for f in failures] == [], f"cut after {cut} lines of copy 1"
+
+def test_serve_benchmark_runs_both_servers(tmp_path, kg):
+    """bench/serve.py with a few requests: both servers answer every request, with the same
+    rows, over the same graph; the report has the numbers and the goal lines."""
+    out = tmp_path / "serve.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "serve.py"), "--graphs", "real",
+                           "--requests", "30", "--concurrency", "3", "--workers", "2", "-o",
+                           str(out)], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    (result,) = report["graphs"]
+    assert result["graph"] == "real" and result["triples"] == len(kg)
+    assert result["same_answers"] is True
+    for server in ("kzgraph", "oxigraph"):
+        numbers = result["servers"][server]
+        assert numbers["statuses"] == {"200": 30}
+        assert 0 < numbers["p50_ms"] <= numbers["p99_ms"]
+        assert numbers["requests_per_second"] > 0 and numbers["cpu_ms_per_request"] > 0
+    assert result["ratio"] == pytest.approx(result["servers"]["kzgraph"]["requests_per_second"]
+                                            / result["servers"]["oxigraph"]["requests_per_second"],
+                                            abs=0.001)
+    assert "| real | " in done.stdout and "| kzgraph |" in done.stdout
+    goals = [line for line in done.stdout.splitlines() if line.startswith(("met", "MISSED"))]
+    assert len(goals) == 4 and "the same rows as Oxigraph" in goals[3]
+
+
+def test_serve_goal_lines_report_misses():
+    from bench import serve
+
+    numbers = {"requests_per_second": 400.0, "p99_ms": 80.0, "statuses": {"200": 1990, "503": 10}}
+    report = {"graphs": [{"graph": "1000000", "triples": 1_000_123, "ratio": 0.8,
+                          "same_answers": False,
+                          "servers": {"kzgraph": numbers, "oxigraph": numbers}}]}
+    lines = serve.goal_lines(report)
+    assert lines[0].startswith("met") and "80%" in lines[0]
+    assert lines[1].startswith("MISSED") and "p99 80.0 ms" in lines[1]
+    assert lines[2].startswith("MISSED") and "10 5xx" in lines[2]
+    assert lines[3].startswith("MISSED") and "DIFFER" in lines[3]
+    report["graphs"][0].update(ratio=0.4, same_answers=True)
+    assert serve.goal_lines(report)[0].startswith("MISSED")
+    assert serve.goal_lines(report)[3].startswith("met")

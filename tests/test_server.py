@@ -1,8 +1,9 @@
 """`kzgraph serve`: protocol tests with a real HTTP client against servers on 127.0.0.1.
 
 The main server runs in a thread of this process (uvicorn, the session's graph); the server
-for timeouts and limits runs in a subprocess started with the ``kzgraph serve`` command, so
-that the runaway query it is given dies with it.
+for timeouts and limits is the real ``kzgraph serve`` command (granian) in a subprocess.
+Queries run in worker processes (`kzgraph.workers`): the runaway queries given here are
+killed at their deadline, which the tests check by pid.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -75,19 +77,24 @@ def base(kg):
 
 @pytest.fixture(scope="module")
 def limited(kg):
-    """``kzgraph serve`` in a subprocess with a 1 s timeout, 2 workers and 50 rows at most."""
+    """``kzgraph serve`` in a subprocess with a 1 s timeout, 2 workers, no queue and 50 rows
+    at most."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "kzgraph.cli", "serve", "--port", str(port), "--timeout", "1",
-         "--workers", "2", "--max-rows", "50"],
+         "--workers", "2", "--queue", "0", "--max-rows", "50"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_up(url)
         yield url
     finally:
-        proc.kill()
-        proc.wait(10)
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 def get(base, path="sparql", **kwargs):
@@ -133,7 +140,7 @@ def test_select_formats(base, accept, media, marker):
 
 
 @pytest.mark.parametrize("accept, marker", [
-    ("application/sparql-results+json", '"boolean": true'),
+    ("application/sparql-results+json", '"boolean":true'),
     ("application/sparql-results+xml", "<boolean>true</boolean>"),
     ("text/csv", "true"), ("text/tab-separated-values", "true"),
 ])
@@ -436,35 +443,196 @@ def test_timeout_answers_503_and_others_keep_running(limited):
     assert elapsed < 3
 
 
+def health(base) -> dict:
+    return httpx.get(base + "health", timeout=30).json()
+
+
+def wait_for_idle(base, count: int, seconds: float = 60) -> dict:
+    """/health once ``count`` workers are idle (the bound only keeps a broken run finite)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = health(base)
+        if state["workers_idle"] == count:
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"the workers did not come back: {health(base)}")
+
+
+def alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+def test_timeout_kills_the_worker_and_frees_its_slot(limited):
+    """The cross-product COUNT never ends by itself: its worker is killed at the deadline,
+    the pool is full again, a normal query answers, and the killed pid is gone."""
+    before = wait_for_idle(limited, 2)["worker_pids"]
+    assert len(before) == 2 and all(alive(pid) for pid in before)
+    r = httpx.post(limited + "sparql", data={"query": SLOW}, timeout=30)
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    after = wait_for_idle(limited, 2)["worker_pids"]
+    killed = set(before) - set(after)
+    assert len(killed) == 1 and len(set(after) & set(before)) == 1
+    assert not alive(killed.pop())                # not a zombie, not still counting
+    r = httpx.get(limited + "queries/owners-of", params={"org": "kz:kcell"}, timeout=30)
+    assert r.status_code == 200 and r.json()["results"]["bindings"]
+
+
 def test_full_pool_answers_503_at_once(limited):
-    # The previous test's query still holds one of the two workers; one more fills the pool.
-    httpx.post(limited + "sparql", data={"query": SLOW}, timeout=30)
-    started = time.monotonic()
-    r = httpx.post(limited + "sparql", data={"query": ASK}, timeout=30)
-    assert r.status_code == 503 and "busy" in r.text
-    assert time.monotonic() - started < 0.5
+    """Both workers busy and no queue (--queue 0): a third query is refused without waiting
+    for a worker; once the two are killed, the pool is full again."""
+    wait_for_idle(limited, 2)
+    slow = [threading.Thread(target=httpx.post, args=(limited + "sparql",),
+                             kwargs={"data": {"query": SLOW}, "timeout": 30}) for _ in range(2)]
+    for thread in slow:
+        thread.start()
+    try:
+        wait_for_idle(limited, 0, seconds=5)
+        r = httpx.post(limited + "sparql", data={"query": ASK}, timeout=30)
+        assert r.status_code == 503 and "busy" in r.text
+    finally:
+        for thread in slow:
+            thread.join()
+    wait_for_idle(limited, 2)
+    assert httpx.post(limited + "sparql", data={"query": ASK}, timeout=30).status_code == 200
 
 
-def test_row_cap_in_process(kg):
+def test_workers_die_with_a_killed_server(kg):
+    """SIGKILL leaves the server no chance to clean up: its zygote sees the control socket
+    close and exits, the workers follow it (PR_SET_PDEATHSIG) — none is left running."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kzgraph.cli", "serve", "--port", str(port),
+                             "--workers", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(url)
+        workers = health(url)["worker_pids"]
+        zygotes = [int(child) for child in
+                   Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(workers) == 2 and all(alive(pid) for pid in workers + zygotes)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in workers + zygotes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers + zygotes if alive(pid)]
+
+
+# -- the worker pool in this process ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ntriples(kg):
+    from kzgraph.server import served_ntriples
+
+    return served_ntriples(kg)
+
+
+def _run(pool, *queries, fmt="json"):
+    """Run ``queries`` at the same time on ``pool``; the bodies, or the HTTPError raised."""
     import asyncio
 
-    from kzgraph.server import GuardedEngine, Runner, render
-    from kzgraph.engine import OxigraphEngine
+    async def go():
+        return await asyncio.gather(*(pool.run(q, {}, fmt) for q in queries),
+                                    return_exceptions=True)
+
+    return asyncio.run(go())
+
+
+def _rows(body: bytes, fmt: str) -> int:
+    """Rows in a SPARQL result, counted by parsing it (csv module, json, XML parser)."""
+    import csv
+    import io
+    import json
+    import xml.etree.ElementTree as ET
+
+    if fmt == "json":
+        return len(json.loads(body)["results"]["bindings"])
+    if fmt == "xml":
+        return len(ET.fromstring(body).findall(".//{http://www.w3.org/2005/sparql-results#}result"))
+    if fmt == "csv":
+        return len(list(csv.reader(io.StringIO(body.decode())))) - 1
+    return len(body.decode().splitlines()) - 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_row_cap_in_every_format(ntriples, fmt):
+    """At the cap the whole answer comes back (also where the quick count over-estimates:
+    many "{" per JSON row, line breaks in CSV values); one row more is 413 — also for rows
+    with nothing bound."""
     from kzgraph.protocol import HTTPError
-    from kzgraph import sparql
+    from kzgraph.workers import Pool
 
-    engine = GuardedEngine(OxigraphEngine.from_graph(kg.graph).store)
-    runner = Runner(2, 5, 10)
+    pool = Pool(ntriples, 1, 30, 10)
+    try:
+        values = " ".join(f'"{i}\\r\\n{{}}"' for i in range(11))  # CR LF, braces in values
+        full, ten, newlines, empty, graph = _run(
+            pool, "SELECT * WHERE { ?s ?p ?o }", "SELECT * WHERE { ?s ?p ?o } LIMIT 10",
+            f"SELECT ?v WHERE {{ VALUES ?v {{ {values} }} }} LIMIT 10",
+            "SELECT ?x WHERE { VALUES ?n { 1 2 3 4 5 6 7 8 9 10 11 } "
+            "OPTIONAL { ?x <urn:kzgraph:none> ?n } }", "CONSTRUCT WHERE { ?s ?p ?o }", fmt=fmt)
+        for refused in (full, empty):
+            assert isinstance(refused, HTTPError) and refused.status == 413, refused
+            assert "more than 10 rows" in refused.message
+        assert _rows(ten, fmt) == 10 and _rows(newlines, fmt) == 10
+        assert isinstance(graph, HTTPError) and graph.status == 413
+    finally:
+        pool.close()
 
-    async def go(text):
-        return await runner.run(lambda: render(sparql.run(engine, text, {}), "json"))
 
-    with pytest.raises(HTTPError) as info:
-        asyncio.run(go("SELECT * WHERE { ?s ?p ?o }"))
-    assert info.value.status == 413 and "LIMIT" in info.value.message
-    assert b"bindings" in asyncio.run(go("SELECT * WHERE { ?s ?p ?o } LIMIT 10"))
-    with pytest.raises(HTTPError):
-        asyncio.run(go("CONSTRUCT WHERE { ?s ?p ?o }"))
+def test_pool_answers_like_the_memory_engine(ntriples, kg):
+    """Oxigraph's serialiser in a worker and rdflib in this process: the same rows."""
+    import json
+
+    from kzgraph import catalog
+    from kzgraph.workers import Pool
+
+    pool = Pool(ntriples, 2, 30, 1000)
+    try:
+        text = catalog.get("class-counts").text
+        body, ask = _run(pool, text, "ASK { ?s a ?c }")
+        rows = [(b["class"]["value"], int(b["count"]["value"]))
+                for b in json.loads(body)["results"]["bindings"]]
+        assert rows == [(r["class"], int(r["count"])) for r in kg.query("class-counts")]
+        assert json.loads(ask) == {"head": {}, "boolean": True}
+    finally:
+        pool.close()
+
+
+def test_pool_queue_and_kill_in_process(ntriples):
+    """One worker: with a queue the second query waits and answers; without one it is
+    refused at once; a runaway query is killed (its pid gone) and replaced."""
+    from kzgraph.protocol import HTTPError
+    from kzgraph.workers import Pool
+
+    queued = Pool(ntriples, 1, 30, 100, queue=1)
+    try:
+        first, second = _run(queued, ASK, ASK)
+        assert first == second == b'{"head":{},"boolean":true}'
+    finally:
+        queued.close()
+    pool = Pool(ntriples, 1, 1, 100, queue=0)
+    try:
+        before = pool.pids
+        slow, refused = _run(pool, SLOW, ASK)
+        assert isinstance(slow, HTTPError) and slow.status == 503
+        assert "longer than 1 s" in slow.message
+        assert isinstance(refused, HTTPError) and refused.status == 503
+        assert "busy" in refused.message
+        assert pool.killed == before
+        deadline = time.monotonic() + 60
+        while pool.idle() < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pool.idle() == 1 and pool.pids != before and not alive(before[0])
+        assert _run(pool, ASK) == [b'{"head":{},"boolean":true}']
+        fresh = pool.pids
+    finally:
+        pool.close()
+    deadline = time.monotonic() + 30  # the worker dies with its zygote (PR_SET_PDEATHSIG)
+    while alive(fresh[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(fresh[0])
 
 
 def test_serve_binds_to_loopback_by_default():
