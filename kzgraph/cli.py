@@ -41,17 +41,32 @@ def friendly(func):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="kzgraph")
-@click.option("--engine", default="memory", show_default=True, envvar="KZGRAPH_ENGINE",
-              metavar="memory|oxigraph|URL",
-              help="Where queries run: rdflib in memory, Oxigraph, or the http(s) URL of a "
-                   "SPARQL 1.1 query endpoint (then nothing is loaded locally).")
+@click.option("--engine", default="oxigraph", show_default=True, envvar="KZGRAPH_ENGINE",
+              metavar="oxigraph|memory|URL",
+              help="Where queries run: Oxigraph (a store kept in the build cache), rdflib in "
+                   "memory, or the http(s) URL of a SPARQL 1.1 query endpoint (then nothing "
+                   "is loaded locally). Every engine gives the same answers.")
 def main(engine) -> None:
     """kzgraph: the knowledge graph of telecommunications and the internet in Kazakhstan."""
+    import warnings
+
+    warnings.showwarning = _note
+
+
+def _note(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings from kzgraph (a name resolved among several) as one note on stderr."""
+    text = str(message)
+    if text not in _NOTED:
+        _NOTED.add(text)
+        click.echo(f"kzgraph: note: {text}", err=True)
+
+
+_NOTED: set[str] = set()
 
 
 def _engine() -> str:
     ctx = click.get_current_context(silent=True)
-    return (ctx.find_root().params.get("engine") if ctx else None) or "memory"
+    return (ctx.find_root().params.get("engine") if ctx else None) or "oxigraph"
 
 
 def _load(paths, reasoning=False):
@@ -223,7 +238,10 @@ def query(name, params, query_file, sparql_text, fmt) -> None:
             raise InputError(f"{query_file}: {exc}") from None
         raise
     result = _load(()).run(text, bindings)
-    click.echo(render(result, fmt))
+    out = render(result, fmt)
+    # SPARQL results formats are written exactly as they are (the bytes of pyoxigraph's
+    # writer); a last newline is added only where the format has none, for the terminal
+    click.echo(out, nl=not out.endswith("\n"))
 
 
 # -- the analyst's API on the command line: thin layers over KZGraph methods -----------------
