@@ -345,6 +345,24 @@ def path(start, end, max_hops, fmt) -> None:
 
 
 @main.command()
+@click.argument("entity")
+@click.option("--direction", type=click.Choice(["out", "in", "both"]), default="both",
+              show_default=True, help="Links from ENTITY (out), to it (in) or both.")
+@click.option("--predicate", metavar="IRI", help="Only links with this predicate (kzo:owner).")
+@_FORMAT
+@friendly
+def neighbors(entity, direction, predicate, fmt) -> None:
+    """The nodes linked to ENTITY, with the link and its direction."""
+    from . import render
+
+    view = render.View([("dir", lambda n: n.direction),
+                        ("link", lambda n: n.predicate_label or n.predicate),
+                        ("node", lambda n: n.label or n.iri), ("iri", lambda n: n.iri)])
+    found = _load(()).neighbors(entity, predicate=predicate, direction=direction)
+    click.echo(render.render(found, view, fmt))
+
+
+@main.command()
 @click.argument("measure")
 @_FORMAT
 @friendly

@@ -295,7 +295,9 @@ def test_differential_without_optional_parameters(name, memory, oxigraph):
 def test_differential_checks(name, memory, oxigraph, merged_graph):
     check = CHECKS[name]
     _compare(sparql.run(memory, check.text), sparql.run(oxigraph, check.text), True)
-    if name in BROKEN:  # and on the broken graph that makes the check fire
+    # and on the broken graph that makes the check fire; a non-canonical number is seen by
+    # rdflib only (Oxigraph keeps numbers by value: that difference is what the check is for)
+    if name in BROKEN and name != "number-not-canonical":
         broken = rdflib.Graph()
         for triple in merged_graph:
             broken.add(triple)
