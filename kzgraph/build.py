@@ -89,7 +89,8 @@ def load_ntriples(files: list[Path], *, reasoning: bool = False, validate: bool 
 def load_store(files: list[Path], *, reasoning: bool = False, validate: bool = True,
                use_cache: bool = True):
     """The build of `load_graph` as a pyoxigraph Store, with its name index
-    (`kzgraph.names.NameIndex`, or None when it is to be built on first use).
+    (`kzgraph.names.NameIndex`, a function that opens it, or None when it is to be built
+    on first use).
 
     From the cache: the persisted store, opened read-only (no parsing, no bulk load: a cold
     `kzgraph query` costs the same at any size) and the index beside it. On a miss the
@@ -102,10 +103,12 @@ def load_store(files: list[Path], *, reasoning: bool = False, validate: bool = T
 
     digest = _digest(files, reasoning, validate)
     if use_cache and (store := cache.open_store(digest)) is not None:
-        names = NameIndex.open(cache.entry_path(digest, ".names.sqlite"))
-        if names is None:
-            names = _index(store, digest)
         _keep_verdicts()
+
+        def names():  # opened on the first lookup only (a query needs no names)
+            return (NameIndex.open(cache.entry_path(digest, ".names.sqlite"))
+                    or _index(store, digest))
+
         return store, names
     data = load_ntriples(files, reasoning=reasoning, validate=validate, use_cache=use_cache)
     store = cache.store_store(digest, data) if use_cache else None

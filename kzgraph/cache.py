@@ -17,8 +17,6 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .export import write_atomic
-
 
 def cache_dir() -> Path:
     """``$KZGRAPH_CACHE``, else ``$XDG_CACHE_HOME/kzgraph``, else ``~/.cache/kzgraph``."""
@@ -86,6 +84,8 @@ def _checksum_line(data: bytes) -> bytes:
 
 
 def _write(name: str, data: bytes) -> Path | None:
+    from .export import write_atomic
+
     try:
         folder = cache_dir()
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ import click
 from . import __version__
 from .errors import KzGraphError
 
-FORMATS = ["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld"]
+from .entry import FORMATS
 
 
 def _fail(message: str, code: int) -> None:
@@ -213,32 +213,9 @@ def _params(values) -> dict:
 @friendly
 def query(name, params, query_file, sparql_text, fmt) -> None:
     """Run the stored query NAME (see 'kzgraph queries'), or --file / --sparql."""
-    from .errors import InputError
-    from .formats import render
+    from .entry import answer
 
-    given = [x for x in (name, query_file, sparql_text) if x]
-    if len(given) != 1:
-        raise InputError("give exactly one of NAME, --file FILE or --sparql TEXT")
-    if query_file:
-        try:
-            text = query_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{query_file}: cannot read: {exc}") from None
-    else:
-        text = sparql_text or name
-    from . import sparql
-    from .graph import KZGraph
-
-    # Name, parameters and syntax are checked before the graph is loaded: bad input fails fast.
-    text, bindings = KZGraph.resolve(text, _params(params), stored=bool(name))
-    try:
-        sparql.prepare(text)
-    except InputError as exc:
-        if query_file:  # name the file, as for broken Turtle
-            raise InputError(f"{query_file}: {exc}") from None
-        raise
-    result = _load(()).run(text, bindings)
-    out = render(result, fmt)
+    out = answer(lambda: _load(()), name, _params(params), query_file, sparql_text, fmt)
     # SPARQL results formats are written exactly as they are (the bytes of pyoxigraph's
     # writer); a last newline is added only where the format has none, for the terminal
     click.echo(out, nl=not out.endswith("\n"))
@@ -422,4 +399,6 @@ def serve(host, port, timeout, max_rows, workers, paths) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    from .entry import main as entry
+
+    entry()  # the console script: `kzgraph query NAME` without click, the rest by click

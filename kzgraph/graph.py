@@ -98,6 +98,8 @@ class KZGraph:
         """The name index (`kzgraph.names.NameIndex`): normalised name → entities. Kept in
         the build cache beside the store; built from the ``entity-names`` query when the
         graph did not come from the cache."""
+        if callable(self._names):
+            self._names = self._names()
         if self._names is None:
             from .names import NameIndex
 
