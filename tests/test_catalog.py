@@ -404,10 +404,11 @@ def test_readme_example_owners_of_kazakhtelecom():
                                                        "shareMin", "shareMax"]
     rows = _table_rows(proc.stdout)
     assert len(rows) == 2
+    # numbers in their canonical form on every engine ("51", not the "51.0" rdflib keeps)
     assert re.match(r"kz:kazakhtelecom\s+kz:government-of-kazakhstan\s+Government of Kazakhstan\s+"
-                    r"51\.0\s+state participation\s+The source says 'now'", rows[0])
+                    r"51\s+state participation\s+The source says 'now'", rows[0])
     assert re.match(r"kz:kazakhtelecom\s+kz:government-of-kazakhstan\s+Government of Kazakhstan\s+"
-                    r"0\.0\s+100\.0\s+state participation\s+The source speaks in the present tense",
+                    r"0\s+100\s+state participation\s+The source speaks in the present tense",
                     rows[1])
     assert rows[0].rstrip().endswith("kz:stake-government-kazakhtelecom")
     assert rows[1].rstrip().endswith("kz:stake-government-kazakhtelecom-partial")
