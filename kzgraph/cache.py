@@ -156,8 +156,11 @@ def store_store(digest: str, data: bytes):
         store.flush()
         del store  # closes the database before it is moved
         (work / "complete").write_bytes(_checksum_line(data))
-        if final.exists():  # another process was faster, or a damaged copy: replace it
-            shutil.rmtree(final, ignore_errors=True)
+        if final.exists():
+            if open_store(digest) is not None:  # another process was faster: use its copy
+                shutil.rmtree(work, ignore_errors=True)
+                return open_store(digest)
+            shutil.rmtree(final, ignore_errors=True)  # a damaged copy nobody can open
         try:
             work.rename(final)
         except OSError:  # a concurrent process renamed its own copy first: use that one

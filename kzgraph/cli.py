@@ -27,16 +27,43 @@ def friendly(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except KzGraphError as exc:
-            _fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-        except BrokenPipeError:
-            sys.exit(0)
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", _NameChosen())
+            try:
+                return func(*args, **kwargs)
+            except KzGraphError as exc:
+                _fail(str(exc), exc.exit_code)
+            except KeyboardInterrupt:
+                _fail("interrupted", 130)
+            except BrokenPipeError:
+                sys.exit(0)
+            finally:
+                _notes(caught)
 
     return wrapper
+
+
+def _NameChosen():  # noqa: N802 - imported only when a command runs
+    from .entities import NameChosen
+
+    return NameChosen
+
+
+def _notes(caught) -> None:
+    """A name resolved among several (`kzgraph.entities.NameChosen`) becomes one note on
+    stderr; other warnings are shown as Python shows them."""
+    import warnings
+
+    seen = set()
+    for item in caught:
+        if item.category.__name__ == "NameChosen":
+            if str(item.message) not in seen:
+                seen.add(str(item.message))
+                click.echo(f"kzgraph: note: {item.message}", err=True)
+        else:
+            warnings.showwarning(item.message, item.category, item.filename, item.lineno)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,20 +75,6 @@ def friendly(func):
                    "is loaded locally). Every engine gives the same answers.")
 def main(engine) -> None:
     """kzgraph: the knowledge graph of telecommunications and the internet in Kazakhstan."""
-    import warnings
-
-    warnings.showwarning = _note
-
-
-def _note(message, category, filename, lineno, file=None, line=None) -> None:
-    """Warnings from kzgraph (a name resolved among several) as one note on stderr."""
-    text = str(message)
-    if text not in _NOTED:
-        _NOTED.add(text)
-        click.echo(f"kzgraph: note: {text}", err=True)
-
-
-_NOTED: set[str] = set()
 
 
 def _engine() -> str:
