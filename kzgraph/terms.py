@@ -53,11 +53,11 @@ def to_oxigraph(term):
 def needs_canonical(term) -> bool:
     """Whether Oxigraph might write this pyoxigraph term differently: a typed literal other
     than xsd:string, or a language tag with capitals."""
-    ox = _ox()
-    if type(term) is not ox.Literal:
+    if type(term).__name__ != "Literal":
         return False
-    if term.language is not None:
-        return term.language != term.language.lower()
+    language = term.language
+    if language is not None:
+        return language != language.lower()
     return term.datatype.value != XSD_STRING
 
 
@@ -81,9 +81,18 @@ def canonical(terms) -> dict:
 
 
 def canonical_rows(rows) -> list[tuple]:
-    """Rows of rdflib or pyoxigraph terms as rows of canonical pyoxigraph terms."""
-    converted = [tuple(map(to_oxigraph, row)) for row in rows]
-    mapping = canonical(t for row in converted for t in row)
+    """Rows of rdflib or pyoxigraph terms as rows of canonical pyoxigraph terms (each
+    distinct term converted once)."""
+    memo: dict = {}
+
+    def convert(term):
+        out = memo.get(term)
+        if out is None:
+            out = memo[term] = to_oxigraph(term)
+        return out
+
+    converted = [tuple(map(convert, row)) for row in rows]
+    mapping = canonical(memo.values())
     if not mapping:
         return converted
     get = mapping.get

@@ -75,10 +75,39 @@ def test_oxigraph_engine_is_served_from_the_persisted_store(tmp_path, monkeypatc
     assert second.entity("Kcell").iri.endswith("/kcell")  # the index from the cache
 
 
-def test_cut_or_damaged_ntriples_entry_is_rebuilt(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A build cache made once for this module (store, index, verdicts, pickle)."""
+    import os
+
     from kzgraph.graph import KZGraph
 
-    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path))
+    folder = tmp_path_factory.mktemp("built-cache")
+    before = os.environ.get("KZGRAPH_CACHE")
+    os.environ["KZGRAPH_CACHE"] = str(folder)
+    try:
+        KZGraph.open(engine="oxigraph")
+    finally:
+        if before is None:
+            os.environ.pop("KZGRAPH_CACHE", None)
+        else:
+            os.environ["KZGRAPH_CACHE"] = before
+    return folder
+
+
+@pytest.fixture
+def warm(built, tmp_path, monkeypatch):
+    """A private copy of the module's build cache, set as $KZGRAPH_CACHE."""
+    folder = tmp_path / "cache"
+    shutil.copytree(built, folder)
+    monkeypatch.setenv("KZGRAPH_CACHE", str(folder))
+    return folder
+
+
+def test_cut_or_damaged_ntriples_entry_is_rebuilt(warm):
+    from kzgraph.graph import KZGraph
+
+    tmp_path = warm
     full = len(KZGraph.open(engine="oxigraph"))
     entry = next(tmp_path.glob("*.nt"))
     digest = entry.stem
@@ -96,12 +125,12 @@ def test_cut_or_damaged_ntriples_entry_is_rebuilt(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("damage", ["unfinished", "garbage"])
-def test_unfinished_or_damaged_store_is_rebuilt(tmp_path, monkeypatch, damage):
+def test_unfinished_or_damaged_store_is_rebuilt(warm, damage):
     """A store folder without its 'complete' mark (a build stopped half-way) or with
     broken database files is not opened; the store is rebuilt from the N-Triples entry."""
     from kzgraph.graph import KZGraph
 
-    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path))
+    tmp_path = warm
     full = len(KZGraph.open(engine="oxigraph"))
     digest = next(tmp_path.glob("*.nt")).stem
     folder = tmp_path / f"{digest}.oxigraph"
@@ -117,13 +146,11 @@ def test_unfinished_or_damaged_store_is_rebuilt(tmp_path, monkeypatch, damage):
     assert cache.open_store(digest) is not None
 
 
-def test_damaged_name_index_is_rebuilt(tmp_path, monkeypatch):
+def test_damaged_name_index_is_rebuilt(warm):
     from kzgraph.graph import KZGraph
     from kzgraph.names import NameIndex
 
-    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path))
-    KZGraph.open(engine="oxigraph")
-    index = next(tmp_path.glob("*.names.sqlite"))
+    index = next(warm.glob("*.names.sqlite"))
     index.write_bytes(b"garbage, not SQLite")
     assert NameIndex.open(index) is None
     kg = KZGraph.open(engine="oxigraph")
@@ -145,15 +172,13 @@ def test_name_index_equals_the_entity_names_query(kg):
     assert sorted(kg.names.names) == expected
 
 
-def test_verdicts_cover_packaged_queries_only(tmp_path, monkeypatch):
+def test_verdicts_cover_packaged_queries_only(warm, monkeypatch):
     """Stored queries get their verdict from the cache (same form and variables as a full
     vetting); a changed text, a user query and a refused query are vetted in full."""
     from kzgraph import catalog, sparql
-    from kzgraph.graph import KZGraph
 
-    monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path))
+    tmp_path = warm
     monkeypatch.setattr(sparql, "_VERDICTS", None)
-    KZGraph.open(engine="oxigraph")
     stored = catalog.get("ownership").text
     known = sparql.known_verdict(stored)
     assert known is not None and known.parsed is None  # no rdflib parse needed
@@ -172,7 +197,7 @@ def test_verdicts_cover_packaged_queries_only(tmp_path, monkeypatch):
     assert sparql.known_verdict(hostile) is None
 
 
-def test_cold_query_needs_no_rdflib(tmp_path):
+def test_cold_query_needs_no_rdflib(warm):
     """`kzgraph query NAME` on a warm cache runs without importing rdflib or pyparsing,
     and prints the same table as the memory engine."""
     import os
@@ -181,7 +206,7 @@ def test_cold_query_needs_no_rdflib(tmp_path):
 
     from .conftest import ROOT, run_cli
 
-    env = {"KZGRAPH_CACHE": str(tmp_path)}
+    env = {"KZGRAPH_CACHE": str(warm)}
     warm = run_cli("query", "effective-state-ownership", env=env)  # builds the cache
     assert warm.returncode == 0, warm.stderr
     code = ("import sys, runpy; sys.argv = ['kzgraph', 'query', 'effective-state-ownership'];"
