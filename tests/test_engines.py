@@ -498,3 +498,51 @@ def test_number_check_refuses_non_canonical_forms(merged_graph, written, problem
                      f"{written} .", format="turtle")
     rows = sparql.run(MemoryEngine(graph), catalog.checks()["number-not-canonical"].text).dicts()
     assert [(r["node"].rsplit("/", 1)[1], r["problem"]) for r in rows] == [("x", problem)]
+
+
+# -- the console script's short way for `kzgraph query NAME` ---------------------------------
+
+
+def test_quick_path_takes_plain_stored_query_lines_only(monkeypatch):
+    from kzgraph.entry import quick
+
+    monkeypatch.delenv("KZGRAPH_ENGINE", raising=False)
+    assert quick(["query", "ownership"]) == ("oxigraph", "ownership", {}, "table")
+    assert quick(["--engine", "memory", "query", "owners-of", "-p", "org=kz:kcell", "-f",
+                  "csv"]) == ("memory", "owners-of", {"org": "kz:kcell"}, "csv")
+    assert quick(["--engine=memory", "query", "laws-by-year", "--param=year=2005",
+                  "--format=json"]) == ("memory", "laws-by-year", {"year": "2005"}, "json")
+    monkeypatch.setenv("KZGRAPH_ENGINE", "memory")
+    assert quick(["query", "ownership"])[0] == "memory"
+    for line in (["query", "ownership", "--help"], ["query", "--file", "x.rq"],
+                 ["query", "--sparql", "ASK {}"], ["query", "owners-of", "-p", "org"],
+                 ["query", "ownership", "-f", "yaml"], ["query", "ownership", "-f"],
+                 ["show", "Kcell"], ["query"], ["--version"], [],
+                 ["query", "ownership", "extra"], ["query", "-p", "x=1", "ownership"]):
+        assert quick(line) is None, line
+
+
+@pytest.mark.parametrize("args", [
+    ("query", "ownership"),
+    ("query", "owners-of", "-p", "org=kz:kazakhtelecom", "-f", "csv"),
+    ("query", "laws-by-year", "--param", "year=2005", "--format", "json"),
+    ("query", "ownershp"),                                   # unknown: suggestions, exit 2
+    ("query", "owners-of"),                                  # missing parameter, exit 2
+    ("query", "owners-of", "-p", 'org="} ; DROP ALL #'),   # refused IRI, exit 2
+    ("query", "ownership", "-p", "colour=red"),              # unknown parameter, exit 2
+])
+def test_quick_path_answers_like_click(kg, args):
+    """The console script without click and the click command give the same output, the
+    same message and the same exit code."""
+    from click.testing import CliRunner
+
+    from kzgraph import cli
+
+    quick = run_cli(*args)
+    clicked = CliRunner().invoke(cli.main, list(args))
+    assert quick.returncode == clicked.exit_code, (quick.stderr, clicked.output)
+    if quick.returncode == 0:
+        assert quick.stdout == clicked.output
+    else:
+        assert quick.stderr.strip() in clicked.output and quick.stderr.startswith("kzgraph: ")
+        assert "Traceback" not in quick.stderr
