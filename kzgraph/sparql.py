@@ -225,7 +225,7 @@ def canonical_order(prepared: Prepared, result: QueryResult) -> QueryResult:
 
 # -- verdicts of the packaged queries, kept in the build cache --------------------------------
 
-_VERDICTS: dict | None = None
+_VERDICTS: tuple | None = None  # (cache folder, verdicts)
 
 
 def _verdict_key() -> str:
@@ -247,11 +247,12 @@ def _text_key(text: str) -> str:
 def known_verdict(text: str) -> Prepared | None:
     """The `Prepared` of a packaged query whose verdict is in the build cache, else None."""
     global _VERDICTS
-    if _VERDICTS is None:
-        from . import cache
+    from . import cache
 
-        _VERDICTS = cache.lookup_verdicts(_verdict_key()) or {}
-    hit = _VERDICTS.get(_text_key(text))
+    folder = cache.cache_dir()
+    if _VERDICTS is None or _VERDICTS[0] != folder:  # read once per cache folder
+        _VERDICTS = (folder, cache.lookup_verdicts(_verdict_key()) or {})
+    hit = _VERDICTS[1].get(_text_key(text))
     if hit is None:
         return None
     return Prepared(text=text, form=hit[0], variables=tuple(hit[1]),
