@@ -73,7 +73,7 @@ BROKEN = {
             kzo:start "2022-01-05T16:30:00+06:00"^^xsd:dateTime ; kzo:scope kzo:NationalScope ;
             prov:wasDerivedFrom kz:src-internet-shutdowns .""", "event-local-time"),
     "number-not-canonical": ("""
-        kz:stake-padded a kzo:OwnershipStake ; kzo:share 51.0 .""", "stake-padded"),
+        kz:stake-padded a kzo:OwnershipStake ; kzo:share 51.00 .""", "stake-padded"),
 }
 
 

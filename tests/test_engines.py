@@ -480,10 +480,11 @@ def test_lookup_reads_the_index_not_every_name(kg, monkeypatch):
 
 
 @pytest.mark.parametrize("written, problem", [
-    ('51.0', "decimal not in canonical form"), ('24.990', "decimal not in canonical form"),
+    ('51.00', "decimal not in canonical form"), ('24.990', "decimal not in canonical form"),
+    ('"51"^^xsd:decimal', "decimal not in canonical form"), ('051.0', "decimal not in canonical form"),
     ('"+5"^^xsd:integer', "integer not in canonical form"),
     ('"007"^^xsd:integer', "integer not in canonical form"),
-    ('"5"^^xsd:int', "use xsd:integer"), ('"-0"^^xsd:decimal', "decimal not in canonical form"),
+    ('"5"^^xsd:int', "use xsd:integer"), ('"-0.0"^^xsd:decimal', "decimal not in canonical form"),
 ])
 def test_number_check_refuses_non_canonical_forms(merged_graph, written, problem):
     import rdflib
@@ -498,6 +499,25 @@ def test_number_check_refuses_non_canonical_forms(merged_graph, written, problem
                      f"{written} .", format="turtle")
     rows = sparql.run(MemoryEngine(graph), catalog.checks()["number-not-canonical"].text).dicts()
     assert [(r["node"].rsplit("/", 1)[1], r["problem"]) for r in rows] == [("x", problem)]
+
+
+@pytest.mark.parametrize("written", ["51.0", "24.99", "0.5", "-12.0", "100.0"])
+def test_canonical_decimals_round_trip_through_turtle(written):
+    """The file form the check asks for is what rdflib's Turtle writer writes back (exports
+    stay isomorphic) and what the check accepts; Oxigraph reads the same value."""
+    import rdflib
+
+    from kzgraph.engine import MemoryEngine
+    from kzgraph.export import to_turtle
+    from kzgraph.loader import keep_lexical_forms
+
+    keep_lexical_forms()
+    data = ("@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+            f"<https://w3id.org/kzgraph/id/x> <https://w3id.org/kzgraph/ontology#value> {written} .")
+    graph = rdflib.Graph().parse(data=data, format="turtle")
+    again = rdflib.Graph().parse(data=to_turtle(graph), format="turtle")
+    assert set(again) == set(graph)
+    assert sparql.run(MemoryEngine(graph), catalog.checks()["number-not-canonical"].text).rows == []
 
 
 # -- the console script's short way for `kzgraph query NAME` ---------------------------------
