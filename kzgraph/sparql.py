@@ -43,16 +43,24 @@ class Prepared:
     text: str
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
     variables: tuple[str, ...]
-    parsed: Any = field(repr=False, compare=False, default=None)
+    _parsed: Any = field(repr=False, compare=False, default=None)
     #: (variable, separator) of every projected GROUP_CONCAT (see `canonical_order`)
     concat: tuple[tuple[str, str], ...] = ()
 
     @property
-    def algebra(self):
-        """rdflib's parsed query (parsed now when the verdict came from the cache)."""
-        if self.parsed is None:
-            object.__setattr__(self, "parsed", _vet(self.text).parsed)
-        return self.parsed
+    def parsed(self):
+        """rdflib's parsed query (parsed and vetted now when the verdict came from the
+        cache)."""
+        if self._parsed is None:
+            object.__setattr__(self, "_parsed", _vet(self.text).parsed)
+        return self._parsed
+
+    algebra = parsed
+
+    @property
+    def from_cache(self) -> bool:
+        """Whether no rdflib parse has been needed yet (the verdict came from the cache)."""
+        return self._parsed is None
 
 
 class QueryResult:
@@ -173,7 +181,7 @@ def _vet(text: str) -> Prepared:
     form = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
             "DescribeQuery": "DESCRIBE"}[query.algebra.name]
     variables = tuple(str(v) for v in query.algebra.get("PV", ())) if form == "SELECT" else ()
-    return Prepared(text=text, form=form, variables=variables, parsed=query,
+    return Prepared(text=text, form=form, variables=variables, _parsed=query,
                     concat=_group_concats(query.algebra, variables))
 
 

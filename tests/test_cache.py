@@ -181,7 +181,7 @@ def test_verdicts_cover_packaged_queries_only(warm, monkeypatch):
     monkeypatch.setattr(sparql, "_VERDICTS", None)
     stored = catalog.get("ownership").text
     known = sparql.known_verdict(stored)
-    assert known is not None and known.parsed is None  # no rdflib parse needed
+    assert known is not None and known.from_cache  # no rdflib parse needed
     full = sparql._vet(stored)
     assert (known.form, known.variables, known.concat) == (full.form, full.variables,
                                                            full.concat)
