@@ -481,7 +481,7 @@ def test_lookup_reads_the_index_not_every_name(kg, monkeypatch):
 
 @pytest.mark.parametrize("written, problem", [
     ('51.00', "decimal not in canonical form"), ('24.990', "decimal not in canonical form"),
-    ('"51"^^xsd:decimal', "decimal not in canonical form"), ('051.0', "decimal not in canonical form"),
+    ('"051.0"^^xsd:decimal', "decimal not in canonical form"),
     ('"+5"^^xsd:integer', "integer not in canonical form"),
     ('"007"^^xsd:integer', "integer not in canonical form"),
     ('"5"^^xsd:int', "use xsd:integer"), ('"-0.0"^^xsd:decimal', "decimal not in canonical form"),
