@@ -566,3 +566,22 @@ def test_quick_path_answers_like_click(kg, args):
     else:
         assert quick.stderr.strip() in clicked.output and quick.stderr.startswith("kzgraph: ")
         assert "Traceback" not in quick.stderr
+
+
+def test_validation_runs_the_number_check_on_rdflib(merged_graph):
+    """Validation runs its checks on Oxigraph, which cannot see how a number is written;
+    the number check says `#+ engine: memory` and is run on rdflib, so it fires."""
+    import rdflib
+
+    from kzgraph.validate import validate_graph
+
+    graph = rdflib.Graph()
+    for triple in merged_graph:
+        graph.add(triple)
+    graph.parse(data="@prefix kzo: <https://w3id.org/kzgraph/ontology#> .\n"
+                     "<https://w3id.org/kzgraph/id/stake-kazakhtelecom-kcell> kzo:note 51.00 .",
+                format="turtle")
+    report = validate_graph(graph, consistency=False)
+    failed = {c.check: c for c in report.check_failures}
+    assert set(failed) == {"number-not-canonical"}
+    assert failed["number-not-canonical"].rows[0]["written"] == "51.00"
