@@ -584,4 +584,4 @@ def test_validation_runs_the_number_check_on_rdflib(merged_graph):
     report = validate_graph(graph, consistency=False)
     failed = {c.check: c for c in report.check_failures}
     assert set(failed) == {"number-not-canonical"}
-    assert failed["number-not-canonical"].rows[0]["written"] == "51.00"
+    assert "51.00" in failed["number-not-canonical"].rows[0]["written"]
