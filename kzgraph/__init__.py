@@ -5,7 +5,7 @@
 >>> kg.query("internet-users")[0]["value"]               # doctest: +SKIP
 
 Heavy libraries (rdflib, pySHACL, owlrl) are imported only when needed, so ``import kzgraph``
-is cheap.
+is cheap, and reading the cached graph with the default Oxigraph engine needs no rdflib.
 """
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from .errors import (AmbiguousEntity, InputError, KzGraphError, ParseError, Unkn
                      ValidationError)
 
 
-def load(paths=None, *, reasoning: bool = False, engine: str = "memory", validate: bool = True,
-         cache: bool = True) -> "KZGraph":
+def load(paths=None, *, reasoning: bool = False, engine: str = "oxigraph",
+         validate: bool = True, cache: bool = True) -> "KZGraph":
     """The packaged, validated graph (plus the user's Turtle ``paths`` merged in).
 
-    ``engine`` is "memory" (rdflib, the default), "oxigraph" (pyoxigraph) or the http(s) URL
-    of a SPARQL 1.1 query endpoint (e.g. ``http://127.0.0.1:7878/query``; nothing is loaded
+    ``engine`` is "oxigraph" (the default: a pyoxigraph store kept in the build cache),
+    "memory" (rdflib in memory) or the http(s) URL of a SPARQL 1.1 query endpoint (e.g. ``http://127.0.0.1:7878/query``; nothing is loaded
     locally, the server answers every call). ``reasoning`` adds the OWL RL closure;
     ``validate=False`` skips SHACL and checks (not recommended); ``cache=False`` ignores the
     build cache. Raises `ParseError` for broken Turtle and `ValidationError` when the graph

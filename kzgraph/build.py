@@ -91,6 +91,73 @@ def load_ntriples(files: list[Path], *, reasoning: bool = False, validate: bool 
     return data
 
 
+def load_store(files: list[Path], *, reasoning: bool = False, validate: bool = True,
+               use_cache: bool = True):
+    """The build of `load_graph` as a pyoxigraph Store, with its name index
+    (`kzgraph.names.NameIndex`, a function that opens it, or None when it is to be built
+    on first use).
+
+    From the cache: the persisted store, opened read-only (no parsing, no bulk load: a cold
+    `kzgraph query` costs the same at any size) and the index beside it. On a miss the
+    store is made from the checksummed N-Triples entry (`load_ntriples`), the index from the
+    store, and the vetting verdicts of the packaged queries are kept
+    (`kzgraph.sparql.store_verdicts`), all written atomically. Without the cache, or when
+    its folder is not writable, the store lives in memory."""
+    from . import cache
+    from .names import NameIndex
+
+    digest = _digest(files, reasoning, validate)
+    if use_cache and (store := cache.open_store(digest)) is not None:
+        _keep_verdicts()
+
+        def names():  # opened on the first lookup only (a query needs no names)
+            return (NameIndex.open(cache.entry_path(digest, ".names.sqlite"))
+                    or _index(store, digest))
+
+        return store, names
+    data = load_ntriples(files, reasoning=reasoning, validate=validate, use_cache=use_cache)
+    store = cache.store_store(digest, data) if use_cache else None
+    if store is None:
+        import pyoxigraph
+
+        store = pyoxigraph.Store()
+        store.bulk_load(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        return store, None
+    names = _index(store, digest)
+    _keep_verdicts()
+    return store, names
+
+
+def _index(store, digest: str):
+    """Build and keep the name index of ``store`` (None when the cache is not writable)."""
+    from . import cache
+    from .engine import OxigraphEngine
+    from .graph import KZGraph
+    from .names import NameIndex
+
+    try:
+        return NameIndex.build(KZGraph(OxigraphEngine(store)),
+                               cache.entry_path(digest, ".names.sqlite"))
+    except OSError:
+        return None
+
+
+def _keep_verdicts() -> None:
+    """Vet every packaged query once and keep the verdicts (when not kept already)."""
+    from . import paths, sparql
+
+    if sparql.known_verdict(_PROBE) is not None:
+        return
+    folder = paths.queries_dir()
+    texts = [p.read_text(encoding="utf-8")
+             for p in sorted([*folder.glob("*.rq"), *folder.glob("*/*.rq")])]
+    sparql.store_verdicts([_PROBE, *texts])
+
+
+#: A query whose verdict is always kept: its presence says the verdicts are there.
+_PROBE = "ASK {}"
+
+
 def _digest(files: list[Path], reasoning: bool, validate: bool) -> str:
     """Cache key of a build: inputs, shapes and checks, kzgraph version and options."""
     from . import cache

@@ -1,10 +1,14 @@
 """A content-addressed cache of validated builds, so a cold ``kzgraph query`` skips Turtle
 parsing and validation when nothing changed. Keyed by the SHA-256 of every input file.
 
-Entries are pickled rdflib graphs for the memory engine (5x faster to load than N-Triples
-into rdflib) and sorted N-Triples for the Oxigraph engine (which bulk-loads them without
-rdflib). The folder is created private (mode 0700): only the user who built the graph can
-plant an entry in it.
+Entries, all under the same key: a pickled rdflib graph for the memory engine (5x faster
+to load than N-Triples into rdflib); sorted N-Triples after a checksum line, the source of
+the Oxigraph entries; a persisted Oxigraph store made from those N-Triples (``KEY.oxigraph/``,
+opened read-only: a cold start costs the same at 5k and at 1M triples); the name index
+(``KEY.names.sqlite``, `kzgraph.names`); and, under a key of their own, the vetting verdicts
+of the packaged queries (`kzgraph.sparql.known_verdict`). Every entry is written under a
+temporary name and renamed into place. The folder is created private (mode 0700): only the
+user who built the graph can plant an entry in it.
 """
 from __future__ import annotations
 
@@ -12,8 +16,6 @@ import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
-
-from .export import write_atomic
 
 
 def cache_dir() -> Path:
@@ -79,9 +81,88 @@ def _checksum_line(data: bytes) -> bytes:
 
 
 def _write(name: str, data: bytes) -> Path | None:
+    from .export import write_atomic
+
     try:
         folder = cache_dir()
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         return write_atomic(folder / name, data)
     except OSError:
         return None
+
+
+def lookup_verdicts(digest: str) -> dict | None:
+    """The stored vetting verdicts ``{text sha256: [form, variables]}``, or None."""
+    import json
+
+    try:
+        data = json.loads((cache_dir() / f"verdicts-{digest}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def store_verdicts(digest: str, verdicts: dict) -> Path | None:
+    """Save the verdicts (same rules as `store`)."""
+    import json
+
+    return _write(f"verdicts-{digest}.json",
+                  json.dumps(verdicts, sort_keys=True, separators=(",", ":")).encode())
+
+
+def entry_path(digest: str, suffix: str) -> Path:
+    """Where the entry ``digest`` + ``suffix`` lives (it may not exist)."""
+    return cache_dir() / f"{digest}{suffix}"
+
+
+def open_store(digest: str):
+    """The persisted Oxigraph store of ``digest``, opened read-only, or None when there is
+    none or it cannot be opened (then the caller rebuilds it). A store is only ever made
+    from checksummed N-Triples (`store_store`) and renamed into place when complete."""
+    folder = entry_path(digest, ".oxigraph")
+    if not (folder / "complete").is_file():
+        return None
+    import pyoxigraph
+
+    try:
+        return pyoxigraph.Store.read_only(str(folder))
+    except Exception:  # noqa: BLE001 - a damaged database counts as missing
+        return None
+
+
+def store_store(digest: str, data: bytes):
+    """Build the persisted Oxigraph store of ``digest`` from N-Triples ``data`` in a
+    temporary folder, mark it complete and rename it into place; returns it opened
+    read-only, or None when the cache folder is not writable (the caller loads ``data``
+    into memory instead)."""
+    import shutil
+    import tempfile
+
+    import pyoxigraph
+
+    final = entry_path(digest, ".oxigraph")
+    try:
+        folder = cache_dir()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{digest}.", suffix=".oxigraph", dir=folder))
+    except OSError:
+        return None
+    try:
+        store = pyoxigraph.Store(str(work))
+        store.bulk_load(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        store.flush()
+        del store  # closes the database before it is moved
+        (work / "complete").write_bytes(_checksum_line(data))
+        if final.exists():
+            if open_store(digest) is not None:  # another process was faster: use its copy
+                shutil.rmtree(work, ignore_errors=True)
+                return open_store(digest)
+            shutil.rmtree(final, ignore_errors=True)  # a damaged copy nobody can open
+        try:
+            work.rename(final)
+        except OSError:  # a concurrent process renamed its own copy first: use that one
+            shutil.rmtree(work, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(work, ignore_errors=True)
+        return None
+    return open_store(digest)

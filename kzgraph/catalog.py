@@ -129,51 +129,65 @@ def pick(queries: dict[str, StoredQuery], name: str) -> StoredQuery:
 
 
 def _iri(value: str):
-    from rdflib import URIRef
-
     from .namespaces import expand
+    from .terms import iri
 
     value = expand(value)
     if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$", value):
         raise InputError(f"not a valid IRI: {value!r}")
-    return URIRef(value)
+    try:
+        return iri(value)
+    except ValueError:
+        raise InputError(f"not a valid IRI: {value!r}") from None
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 def convert(param: Param, value) -> object:
-    """A parameter value (string from the CLI or Python value) → rdflib term of its type."""
-    from rdflib import XSD, Literal, URIRef
+    """A parameter value (string from the CLI or Python value) → the RDF term of its type,
+    as a pyoxigraph term (every engine takes them; no rdflib needed). An rdflib or
+    pyoxigraph term given for an ``iri`` parameter is taken as it is."""
+    from .terms import is_oxigraph, literal
 
     if param.type == "iri":
-        return value if isinstance(value, URIRef) else _iri(str(value))
+        if is_oxigraph(value) and type(value).__name__ == "NamedNode":
+            return value
+        if type(value).__name__ == "URIRef":  # an rdflib IRI
+            return _iri(str(value))
+        return _iri(str(value))
     if param.type == "string":
-        return Literal(str(value))
+        return literal(str(value))
     try:
         if param.type == "integer":
-            return Literal(int(value), datatype=XSD.integer)
+            return literal(str(int(value)), _XSD + "integer")
         if param.type == "decimal":
             from decimal import Decimal
 
-            return Literal(Decimal(str(value)), datatype=XSD.decimal)
+            number = Decimal(str(value))
+            if not number.is_finite():
+                raise ValueError(value)
+            return literal(f"{number:f}", _XSD + "decimal")
         if param.type == "boolean":
             text = str(value).lower()
             if text not in ("true", "false", "1", "0"):
                 raise ValueError(value)
-            return Literal(text in ("true", "1"), datatype=XSD.boolean)
+            return literal("true" if text in ("true", "1") else "false", _XSD + "boolean")
         if param.type == "date":
             import datetime as dt
 
-            return Literal(dt.date.fromisoformat(str(value)), datatype=XSD.date)
+            return literal(dt.date.fromisoformat(str(value)).isoformat(), _XSD + "date")
         if param.type == "year":
             if not re.fullmatch(r"-?\d{4}", str(value)):
                 raise ValueError(value)
-            return Literal(str(value), datatype=XSD.gYear)
+            return literal(str(value), _XSD + "gYear")
     except (ValueError, ArithmeticError):
         raise InputError(f"parameter {param.name!r} must be a {param.type}, got {value!r}") from None
     raise InputError(f"parameter {param.name!r} has unknown type {param.type!r}")
 
 
 def bindings(query: StoredQuery, values: dict) -> dict:
-    """Check ``values`` against the query's parameters and convert them to rdflib terms.
+    """Check ``values`` against the query's parameters and convert them to RDF terms.
 
     Unknown names and missing required parameters raise InputError naming them.
     """

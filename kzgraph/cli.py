@@ -14,7 +14,7 @@ import click
 from . import __version__
 from .errors import KzGraphError
 
-FORMATS = ["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld"]
+from .entry import FORMATS
 
 
 def _fail(message: str, code: int) -> None:
@@ -27,31 +27,59 @@ def friendly(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except KzGraphError as exc:
-            _fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-        except BrokenPipeError:
-            sys.exit(0)
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", _NameChosen())
+            try:
+                return func(*args, **kwargs)
+            except KzGraphError as exc:
+                _fail(str(exc), exc.exit_code)
+            except KeyboardInterrupt:
+                _fail("interrupted", 130)
+            except BrokenPipeError:
+                sys.exit(0)
+            finally:
+                _notes(caught)
 
     return wrapper
 
 
+def _NameChosen():  # noqa: N802 - imported only when a command runs
+    from .entities import NameChosen
+
+    return NameChosen
+
+
+def _notes(caught) -> None:
+    """A name resolved among several (`kzgraph.entities.NameChosen`) becomes one note on
+    stderr; other warnings are shown as Python shows them."""
+    import warnings
+
+    seen = set()
+    for item in caught:
+        if item.category.__name__ == "NameChosen":
+            if str(item.message) not in seen:
+                seen.add(str(item.message))
+                click.echo(f"kzgraph: note: {item.message}", err=True)
+        else:
+            warnings.showwarning(item.message, item.category, item.filename, item.lineno)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="kzgraph")
-@click.option("--engine", default="memory", show_default=True, envvar="KZGRAPH_ENGINE",
-              metavar="memory|oxigraph|URL",
-              help="Where queries run: rdflib in memory, Oxigraph, or the http(s) URL of a "
-                   "SPARQL 1.1 query endpoint (then nothing is loaded locally).")
+@click.option("--engine", default="oxigraph", show_default=True, envvar="KZGRAPH_ENGINE",
+              metavar="oxigraph|memory|URL",
+              help="Where queries run: Oxigraph (a store kept in the build cache), rdflib in "
+                   "memory, or the http(s) URL of a SPARQL 1.1 query endpoint (then nothing "
+                   "is loaded locally). Every engine gives the same answers.")
 def main(engine) -> None:
     """kzgraph: the knowledge graph of telecommunications and the internet in Kazakhstan."""
 
 
 def _engine() -> str:
     ctx = click.get_current_context(silent=True)
-    return (ctx.find_root().params.get("engine") if ctx else None) or "memory"
+    return (ctx.find_root().params.get("engine") if ctx else None) or "oxigraph"
 
 
 def _load(paths, reasoning=False):
@@ -248,32 +276,12 @@ def _params(values) -> dict:
 @friendly
 def query(name, params, query_file, sparql_text, fmt) -> None:
     """Run the stored query NAME (see 'kzgraph queries'), or --file / --sparql."""
-    from .errors import InputError
-    from .formats import render
+    from .entry import answer
 
-    given = [x for x in (name, query_file, sparql_text) if x]
-    if len(given) != 1:
-        raise InputError("give exactly one of NAME, --file FILE or --sparql TEXT")
-    if query_file:
-        try:
-            text = query_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{query_file}: cannot read: {exc}") from None
-    else:
-        text = sparql_text or name
-    from . import sparql
-    from .graph import KZGraph
-
-    # Name, parameters and syntax are checked before the graph is loaded: bad input fails fast.
-    text, bindings = KZGraph.resolve(text, _params(params), stored=bool(name))
-    try:
-        sparql.prepare(text)
-    except InputError as exc:
-        if query_file:  # name the file, as for broken Turtle
-            raise InputError(f"{query_file}: {exc}") from None
-        raise
-    result = _load(()).run(text, bindings)
-    click.echo(render(result, fmt))
+    out = answer(lambda: _load(()), name, _params(params), query_file, sparql_text, fmt)
+    # SPARQL results formats are written exactly as they are (the bytes of pyoxigraph's
+    # writer); a last newline is added only where the format has none, for the terminal
+    click.echo(out, nl=not out.endswith("\n"))
 
 
 # -- the analyst's API on the command line: thin layers over KZGraph methods -----------------
@@ -377,6 +385,24 @@ def path(start, end, max_hops, fmt) -> None:
 
 
 @main.command()
+@click.argument("entity")
+@click.option("--direction", type=click.Choice(["out", "in", "both"]), default="both",
+              show_default=True, help="Links from ENTITY (out), to it (in) or both.")
+@click.option("--predicate", metavar="IRI", help="Only links with this predicate (kzo:owner).")
+@_FORMAT
+@friendly
+def neighbors(entity, direction, predicate, fmt) -> None:
+    """The nodes linked to ENTITY, with the link and its direction."""
+    from . import render
+
+    view = render.View([("dir", lambda n: n.direction),
+                        ("link", lambda n: n.predicate_label or n.predicate),
+                        ("node", lambda n: n.label or n.iri), ("iri", lambda n: n.iri)])
+    found = _load(()).neighbors(entity, predicate=predicate, direction=direction)
+    click.echo(render.render(found, view, fmt))
+
+
+@main.command()
 @click.argument("measure")
 @_FORMAT
 @friendly
@@ -439,4 +465,6 @@ def serve(host, port, timeout, max_rows, workers, queue, paths) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    from .entry import main as entry
+
+    entry()  # the console script: `kzgraph query NAME` without click, the rest by click

@@ -1,7 +1,8 @@
-"""Engines answer vetted SPARQL. The in-memory rdflib engine is the default."""
+"""Engines answer vetted SPARQL: Oxigraph (the default; a store loaded from the build cache),
+rdflib in memory, or any SPARQL 1.1 server. Every engine's answer is a `QueryResult` of
+canonical terms, so they agree byte for byte."""
 from __future__ import annotations
 
-from functools import partial
 from typing import Protocol
 
 from .sparql import Prepared, QueryResult
@@ -18,7 +19,8 @@ class Engine(Protocol):
 
 
 class MemoryEngine:
-    """rdflib's in-memory store; SPARQL evaluated by rdflib."""
+    """rdflib's in-memory store; SPARQL evaluated by rdflib. Answers are brought to
+    Oxigraph's canonical terms by `QueryResult` (`kzgraph.terms.canonical`)."""
 
     name = "memory"
 
@@ -33,92 +35,77 @@ class MemoryEngine:
         return len(self.graph)
 
     def query(self, prepared: Prepared, bindings: dict) -> QueryResult:
-        result = self.graph.query(prepared.parsed, initBindings=bindings or None)
+        result = self.graph.query(prepared.algebra, initBindings=rdflib_bindings(bindings))
         if prepared.form == "ASK":
             return QueryResult("ASK", boolean=bool(result.askAnswer))
         if prepared.form in ("CONSTRUCT", "DESCRIBE"):
-            import rdflib
-
-            graph = rdflib.Graph()
-            for triple in result:
-                graph.add(triple)
-            return QueryResult(prepared.form, graph=graph)
+            return QueryResult(prepared.form, graph=canonical_graph(result))
         variables = [str(v) for v in result.vars]
         return QueryResult("SELECT", variables=variables, rows=[tuple(r) for r in result])
 
 
-class _FromOxigraph:
-    """pyoxigraph terms → rdflib terms, memoised per result (labels and classes repeat in
-    every row; converting once is the cheap part of reading a large answer)."""
+def rdflib_bindings(bindings: dict) -> dict | None:
+    """Bindings of pyoxigraph (or rdflib) terms as rdflib terms, for ``initBindings``."""
+    if not bindings:
+        return None
+    from .terms import ToRdflib
 
-    def __init__(self) -> None:
-        import pyoxigraph as ox
-        from rdflib import BNode, Literal, URIRef
-
-        # Oxigraph only holds valid IRIs: rdflib's per-IRI validity check can be skipped
-        self.kinds = {ox.NamedNode: partial(str.__new__, URIRef), ox.BlankNode: BNode}
-        self.Literal, self.URIRef = Literal, URIRef
-        self.memo: dict = {None: None}
-        self.languages: set[str] = set()
-
-    def __call__(self, term):
-        out = self.memo.get(term, self)
-        if out is not self:
-            return out
-        kind = self.kinds.get(type(term))
-        if kind is not None:
-            out = kind(term.value)
-        elif term.language:
-            out = self.text(term.value, term.language)
-        else:
-            datatype = term.datatype.value
-            out = (self.text(term.value, None) if datatype == _XSD_STRING
-                   else self.Literal(term.value, datatype=self.URIRef(datatype), normalize=False))
-        self.memo[term] = out
-        return out
-
-    def text(self, value: str, language: str | None):
-        """``Literal(value, lang=language)`` for a plain or language-tagged string, built
-        directly: rdflib's constructor checks the tag with a regex and tries to cast the
-        text on every call, half the cost of reading a large answer (23,809 labels at 1M
-        triples: 0.2 s). The tag is still checked by rdflib, once per distinct tag, and
-        tests/test_sparql.py holds this equal to the constructor slot by slot (rdflib is
-        pinned)."""
-        if language is not None and language not in self.languages:
-            self.languages.add(language)
-            return self.Literal(value, lang=language)
-        out = str.__new__(self.Literal, value)
-        out._language, out._datatype, out._value, out._ill_typed = language, None, value, None
-        return out
+    convert = ToRdflib()
+    return {name: convert(term) for name, term in bindings.items()}
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+def canonical_graph(triples):
+    """An rdflib Graph of ``triples`` with every literal in Oxigraph's canonical form."""
+    import rdflib
+
+    from .terms import ToRdflib, canonical, to_oxigraph
+
+    triples = list(triples)
+    objects = {o: to_oxigraph(o) for _, _, o in triples if isinstance(o, rdflib.Literal)}
+    mapping = canonical(objects.values())
+    convert = ToRdflib()
+    graph = rdflib.Graph()
+    for s, p, o in triples:
+        if o in objects and objects[o] in mapping:
+            o = convert(mapping[objects[o]])
+        graph.add((s, p, o))
+    return graph
+
+
+#: kept for callers of the former name
+def _FromOxigraph():  # noqa: N802
+    from .terms import ToRdflib
+
+    return ToRdflib()
 
 
 def collect(prepared: Prepared, result, tick=None) -> QueryResult:
-    """Read a pyoxigraph query result into a `QueryResult` of rdflib terms. ``tick(count)``,
-    when given, is called before each row (the server uses it to stop at a cap or deadline)."""
+    """Read a pyoxigraph query result into a `QueryResult` (its terms are Oxigraph's own,
+    canonical already). ``tick(count)``, when given, is called before each row (the server
+    uses it to stop at a cap or deadline)."""
     if prepared.form == "ASK":
         return QueryResult("ASK", boolean=bool(result))
-    convert = _FromOxigraph()
     if prepared.form in ("CONSTRUCT", "DESCRIBE"):
         import rdflib
 
+        from .terms import ToRdflib
+
+        convert = ToRdflib()
         graph = rdflib.Graph()
         for count, t in enumerate(result, 1):
             if tick is not None:
                 tick(count)
             graph.add((convert(t.subject), convert(t.predicate), convert(t.object)))
-        return QueryResult(prepared.form, graph=graph)
+        return QueryResult(prepared.form, graph=graph, terms=[])
     variables = [v.value for v in result.variables]
     if tick is None:  # a solution iterates over its values in variable order
-        rows = [tuple(map(convert, solution)) for solution in result]
+        rows = [tuple(solution) for solution in result]
     else:
         rows = []
         for count, solution in enumerate(result, 1):
             tick(count)
-            rows.append(tuple(map(convert, solution)))
-    return QueryResult("SELECT", variables=variables, rows=rows)
+            rows.append(tuple(solution))
+    return QueryResult("SELECT", variables=variables, terms=rows)
 
 
 class OxigraphEngine:
@@ -209,12 +196,10 @@ def substitute(text: str, bindings: dict) -> str:
 
     Safe by construction: the query is cut into tokens (strings, IRIs and comments are
     opaque), only variable tokens are replaced, and each replacement is the term's own
-    escaped serialisation (rdflib ``.n3()``; IRIs — also datatype IRIs — with forbidden
+    escaped serialisation (pyoxigraph's N-Triples form or rdflib ``.n3()``; IRIs — also datatype IRIs — with forbidden
     characters are refused). The remote engine re-parses and re-vets the result
     (`kzgraph.sparql.prepare`) before sending it; Oxigraph's query API is read-only.
     """
-    from rdflib import Literal, URIRef
-
     from .errors import InputError
 
     def iri(name: str, value: str) -> str:
@@ -224,17 +209,7 @@ def substitute(text: str, bindings: dict) -> str:
 
     if not bindings:
         return text
-    terms = {}
-    for name, term in bindings.items():
-        if isinstance(term, URIRef):
-            terms[name] = iri(name, str(term))
-        elif isinstance(term, Literal):
-            if term.datatype is not None:
-                iri(name, str(term.datatype))
-            terms[name] = term.n3()
-        else:
-            raise InputError(f"parameter {name!r}: {term!r} cannot be written into a query "
-                             "(give an IRI or a literal)")
+    terms = {name: _constant(name, term, iri) for name, term in bindings.items()}
     out: list[str] = []
     clause = None  # "select", "group" or "order" while in those clauses
     depth = clause_depth = braces = 0
@@ -272,6 +247,33 @@ def substitute(text: str, bindings: dict) -> str:
             last = tok.upper() if kind == "word" else tok
         out.append(tok)
     return "".join(out)
+
+
+def _constant(name: str, term, iri) -> str:
+    """The SPARQL text of one bound term: an IRI (checked by ``iri``) or an escaped literal.
+    pyoxigraph terms need no rdflib (their ``str`` is the escaped N-Triples form)."""
+    from .errors import InputError
+    from .terms import is_oxigraph
+
+    if is_oxigraph(term):
+        kind = type(term).__name__
+        if kind == "NamedNode":
+            return iri(name, term.value)
+        if kind == "Literal":
+            if term.language is None:
+                iri(name, term.datatype.value)
+            return str(term)
+    else:
+        from rdflib import Literal, URIRef
+
+        if isinstance(term, URIRef):
+            return iri(name, str(term))
+        if isinstance(term, Literal):
+            if term.datatype is not None:
+                iri(name, str(term.datatype))
+            return term.n3()
+    raise InputError(f"parameter {name!r}: {term!r} cannot be written into a query "
+                     "(give an IRI or a literal)")
 
 
 def _json_term(cell):
@@ -348,7 +350,7 @@ class RemoteEngine:
             graph = rdflib.Graph()
             with lexical_forms():  # rdflib's N-Triples parser has no per-call switch
                 graph.parse(data=data.decode("utf-8"), format="nt")
-            return QueryResult(prepared.form, graph=graph)
+            return QueryResult(prepared.form, graph=canonical_graph(graph))
         answer = json.loads(self._post(text, "application/sparql-results+json"))
         if prepared.form == "ASK":
             return QueryResult("ASK", boolean=bool(answer["boolean"]))

@@ -5,8 +5,10 @@ Names are the ``rdfs:label`` and every ``skos:altLabel`` of the nodes that are n
 terms: the ``kz:`` nodes and those of a user's own files (`is_instance`). Matching ignores
 case, accents, spaces, hyphens and punctuation, so "GSM Kazakhstan", "gsm-kazakhstan" and
 "GSMKazakhstan" all name Kcell. A label beats an alternative label; two entities with the same
-best name make the lookup ambiguous. An IRI (``kz:kcell`` or the full form) is taken as it
-is.
+best name make the lookup ambiguous, unless exactly one of them is an organisation or a place
+carrying exactly the name given: that one is used, with a `NameChosen` warning ("Altel" is
+both the operator kz:altel and the brand kz:altel-brand; the operator is meant). An IRI
+(``kz:kcell`` or the full form) is taken as it is.
 
 >>> import kzgraph
 >>> kg = kzgraph.load()
@@ -14,97 +16,82 @@ is.
 <Entity kz:kcell 'Kcell'>
 >>> kg.entity("kazakh telecom").label, kg.entity("Nur-Sultan").label
 ('Kazakhtelecom', 'Astana')
->>> kg.entity("Altel")
+>>> kg.entity("Altel")        # warns: NameChosen ('Altel' names 2 entities; using ...)
+<Entity kz:altel 'Altel (cellular operator)'>
+>>> kg.entity("altel")
 Traceback (most recent call last):
 ...
-kzgraph.errors.AmbiguousEntity: 'Altel' names 2 entities: Altel (cellular operator) (kz:altel),
+kzgraph.errors.AmbiguousEntity: 'altel' names 2 entities: Altel (cellular operator) (kz:altel),
   Altel (brand) (kz:altel-brand); use the label or the IRI of one
 >>> [m.label for m in kg.search("tele", limit=3)]
 ['Tele2', 'Telegram', 'Mobile Telecom Service']
 
-The name index comes from one stored query (``entity-names``) and is kept per graph object,
-so only the first lookup pays for it; typed lookups ask ``is-a`` for the candidates only.
+Lookups read the name index (`kzgraph.names`, an SQLite table kept in the build cache beside
+the Oxigraph store: one indexed read per name, also at 1M triples); `search` scans every name.
+Typed lookups ask ``is-a`` for the candidates only.
 """
 from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
+import warnings
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import api_queries
 from .errors import AmbiguousEntity, UnknownEntity
+from .names import normalize, normalize_words
 from .namespaces import PREFIXES, expand, shorten
 from .records import Fact, Match, Records, Source
 
 _INDEXES: weakref.WeakKeyDictionary[Any, _Index] = weakref.WeakKeyDictionary()
 
+#: Where a name fits several entities, one of these that carries exactly that name wins.
+PREFERRED_TYPES = ("https://w3id.org/kzgraph/ontology#Organisation",
+                   "https://w3id.org/kzgraph/ontology#Place")
 
-def normalize(name: str) -> str:
-    """The matching key of a name: accents dropped, case folded, and every character that
-    is not a letter or a digit removed.
 
-    >>> normalize("Nur-Sultan"), normalize("GSM  kazakhstan"), normalize("Kaz Telecom")
-    ('nursultan', 'gsmkazakhstan', 'kaztelecom')
-    """
-    return re.sub(r"[\W_]+", "", normalize_words(name))
+class NameChosen(UserWarning):
+    """A name fitted several entities and one was chosen (`PREFERRED_TYPES`); the message
+    names the one chosen and the others. The command line prints it as a note on stderr."""
 
 
 def _words(name: str) -> list[str]:
     return [w for w in re.split(r"[\W_]+", normalize_words(name)) if w]
 
 
-def normalize_words(name: str) -> str:
-    """Accents dropped and case folded; spaces and punctuation kept."""
-    decomposed = unicodedata.normalize("NFKD", str(name))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 @dataclass
 class _Index:
-    """Per graph: the names of every entity (read once, and only when a name must be looked
-    up: an IRI or ``kz:`` name never needs them) and class memberships asked on demand."""
+    """Per graph: the name index (`kzgraph.names.NameIndex`, from the build cache or made
+    on first use: an IRI or ``kz:`` name never needs it) and class memberships asked on
+    demand."""
 
     kg: Any = None
     memberships: dict[tuple[str, str], bool] = field(default_factory=dict)
-    _names: tuple | None = None
 
-    def _load(self) -> tuple:
-        if self._names is None:
-            labels: dict[str, str] = {}                      # iri → label
-            names: list[tuple[str, str, str, str]] = []      # key, iri, name, kind
-            by_key: dict[str, list[tuple[str, str]]] = {}    # key → (iri, kind)
-            for row in api_queries.rows(self.kg, "entity-names"):
-                iri, name, kind = row["entity"], row["name"], row["nameKind"]
-                if kind == "label" and (iri not in labels or name < labels[iri]):
-                    labels[iri] = name
-                key = normalize(name)
-                names.append((key, iri, name, kind))
-                by_key.setdefault(key, []).append((iri, kind))
-            self._names = (labels, names, by_key)
-        return self._names
+    @property
+    def store(self):
+        return self.kg.names
 
     @property
     def labels(self) -> dict[str, str]:
-        return self._load()[0]
+        return self.store.labels
 
     @property
     def names(self) -> list[tuple[str, str, str, str]]:
-        return self._load()[1]
+        return self.store.names
 
-    @property
-    def by_key(self) -> dict[str, list[tuple[str, str]]]:
-        return self._load()[2]
+    def label(self, iri: str) -> str | None:
+        return self.store.label(iri)
 
     def is_a(self, iri: str, cls: str) -> bool:
         """Whether ``iri`` belongs to ``cls`` or a subclass (stored query ``is-a``, memoised:
         only typed lookups need it)."""
         key = (iri, cls)
         if key not in self.memberships:
-            self.memberships[key] = bool(api_queries.rows(self.kg, "is-a", entity=iri,
-                                                          type=cls))
+            self.memberships[key] = bool(api_queries.run(self.kg, "is-a", entity=iri,
+                                                         type=cls).terms)
         return self.memberships[key]
 
 
@@ -227,16 +214,35 @@ def lookup(kg, name, type=None) -> Entity:
                                 _describe(type_iris))
         return entity
     key = normalize(text)
-    hits = [(iri, kind) for iri, kind in index.by_key.get(key, [])
+    hits = [(iri, kind, label) for iri, kind, label in index.store.hits(key)
             if _fits(index, iri, type_iris)]
     for kind in ("label", "alt"):
-        found = sorted({iri for iri, k in hits if k == kind})
+        found = sorted({iri for iri, k, _ in hits if k == kind})
         if len(found) == 1:
             return _card(kg, found[0])
         if len(found) > 1:
-            raise AmbiguousEntity(text, [(index.labels.get(i, i), shorten(i)) for i in found],
-                                  _describe(type_iris))
+            named = [(index.label(i) or i, shorten(i)) for i in found]
+            chosen = _preferred(index, text, found, hits)
+            if chosen is not None:
+                others = ", ".join(f"{lab} ({cur})" for lab, cur in named
+                                   if cur != shorten(chosen))
+                warnings.warn(NameChosen(
+                    f"{text!r} names {len(found)} entities; using "
+                    f"{index.label(chosen) or chosen} ({shorten(chosen)}), the only "
+                    f"organisation or place with exactly that name (also: {others})"),
+                    stacklevel=3)
+                return _card(kg, chosen)
+            raise AmbiguousEntity(text, named, _describe(type_iris))
     raise UnknownEntity(text, _suggest(kg, text, type_iris), _describe(type_iris))
+
+
+def _preferred(index: _Index, text: str, found: list[str], hits) -> str | None:
+    """Among the entities ``found`` for a name, the only organisation or place (or
+    subclass) whose label or alternative label is exactly ``text``, else None."""
+    exact = {iri for iri, _, name in hits if name == text}
+    fitting = [iri for iri in found if iri in exact
+               and any(index.is_a(iri, cls) for cls in PREFERRED_TYPES)]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def _suggest(kg, text: str, type_iris=(), n: int = 5) -> list[tuple[str, str]]:
@@ -285,9 +291,10 @@ def search(kg, text: str, limit: int = 10, type=None, minimum: float = 0.3) -> R
             best[iri] = (score, name)
     if type_iris:
         best = {iri: hit for iri, hit in best.items() if _fits(index, iri, type_iris)}
+    labels = index.labels
     ranked = sorted(best.items(), key=lambda item: (-item[1][0], len(item[1][1]),
-                                                    index.labels.get(item[0], item[0])))
-    return Records(Match(iri, index.labels.get(iri, name), name, round(score, 3))
+                                                    labels.get(item[0], item[0])))
+    return Records(Match(iri, labels.get(iri, name), name, round(score, 3))
                    for iri, (score, name) in ranked[:limit])
 
 
@@ -328,8 +335,8 @@ def entity_sources(kg, iri: str) -> Records:
 
 
 def label_of(kg, iri: str) -> str | None:
-    """The label of a node from the name index (no query after the first)."""
-    return _index(kg).labels.get(iri)
+    """The label of a node from the name index (one indexed read)."""
+    return _index(kg).label(iri)
 
 
 #: Vocabulary namespaces: their terms are classes, properties and code values, not entities

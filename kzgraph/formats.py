@@ -1,27 +1,38 @@
-"""Serialising query results: a text table, the W3C SPARQL results formats, RDF formats."""
+"""Serialising query results: a text table, the W3C SPARQL results formats, RDF formats.
+
+The SPARQL results writers (JSON, XML, CSV, TSV) read the canonical pyoxigraph terms of a
+`QueryResult` and write exactly the bytes pyoxigraph's own serialiser writes for the same
+answer (tests/test_engines.py holds them equal for every stored query), so every engine gives
+the same bytes, and a server may hand out Oxigraph's serialisation directly
+(`OXIGRAPH_FORMATS`). None of them needs rdflib.
+"""
 from __future__ import annotations
 
-import csv
-import io
-import json
+import re
+from json import dumps as _dumps
 
 from .sparql import QueryResult
 
 TABULAR = ("table", "csv", "tsv", "json", "xml")
 RDF_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
+#: pyoxigraph.QueryResultsFormat member names of the formats written here byte for byte
+OXIGRAPH_FORMATS = {"json": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV"}
 MAX_CELL = 60
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def _kind(term) -> str:
+    return type(term).__name__  # NamedNode, BlankNode, Literal (pyoxigraph)
 
 
 def _cell(term) -> str:
-    from rdflib import Literal, URIRef
-
     from .namespaces import shorten
 
     if term is None:
         return ""
-    if isinstance(term, URIRef):
-        return shorten(str(term))
-    return str(term) if isinstance(term, Literal) else str(term)
+    if _kind(term) == "NamedNode":
+        return shorten(term.value)
+    return term.value
 
 
 def table(result: QueryResult) -> str:
@@ -30,7 +41,7 @@ def table(result: QueryResult) -> str:
         return "true" if result.boolean else "false"
     if result.graph is not None:
         return rdf(result, "ttl")
-    return text_table(result.variables, [[_cell(t) for t in row] for row in result.rows])
+    return text_table(result.variables, [[_cell(t) for t in row] for row in result.terms])
 
 
 def text_table(headers, rows) -> str:
@@ -43,86 +54,164 @@ def text_table(headers, rows) -> str:
     return "\n".join(out)
 
 
-def _binding(term) -> dict:
-    from rdflib import BNode, Literal
+# -- SPARQL 1.1 Query Results JSON -----------------------------------------------------------
 
-    if isinstance(term, Literal):
-        out = {"type": "literal", "value": str(term)}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype:
-            out["datatype"] = str(term.datatype)
-        return out
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    return {"type": "uri", "value": str(term)}
+def _json_string(value: str) -> str:
+    return _dumps(value, ensure_ascii=False)
+
+
+def _json_term(term) -> str:
+    kind, value = _kind(term), _json_string(term.value)
+    if kind == "NamedNode":
+        return '{"type":"uri","value":' + value + "}"
+    if kind == "BlankNode":
+        return '{"type":"bnode","value":' + value + "}"
+    if term.language is not None:
+        return '{"type":"literal","value":' + value + ',"xml:lang":' + \
+            _json_string(term.language) + "}"
+    datatype = term.datatype.value
+    if datatype == _XSD + "string":
+        return '{"type":"literal","value":' + value + "}"
+    return '{"type":"literal","value":' + value + ',"datatype":' + _json_string(datatype) + "}"
 
 
 def sparql_json(result: QueryResult) -> str:
-    """SPARQL 1.1 Query Results JSON."""
+    """SPARQL 1.1 Query Results JSON, compact, as pyoxigraph writes it."""
     if result.form == "ASK":
-        return json.dumps({"head": {}, "boolean": bool(result.boolean)})
-    bindings = [{v: _binding(t) for v, t in zip(result.variables, row) if t is not None}
-                for row in result.rows]
-    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
-                      ensure_ascii=False, indent=1)
+        return '{"head":{},"boolean":' + ("true" if result.boolean else "false") + "}"
+    names = [_json_string(v) for v in result.variables]
+    memo: dict = {}
+    rows = []
+    for row in result.terms:
+        cells = []
+        for name, term in zip(names, row):
+            if term is None:
+                continue
+            text = memo.get(term)
+            if text is None:
+                text = memo[term] = _json_term(term)
+            cells.append(name + ":" + text)
+        rows.append("{" + ",".join(cells) + "}")
+    return ('{"head":{"vars":[' + ",".join(names) + ']},"results":{"bindings":['
+            + ",".join(rows) + "]}}")
+
+
+# -- SPARQL Query Results XML ----------------------------------------------------------------
+
+_XML_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;"}
+_XML_SPECIAL = re.compile(r"[<>&'\"]")
+_XML_EDGE = re.compile(r"^[ \t\r\n]+|[ \t\r\n]+$")
+
+
+def _xml_text(value: str) -> str:
+    """Text content escaped as pyoxigraph (quick-xml) does: the five XML specials, and
+    whitespace at either end as character references (kept verbatim by XML readers)."""
+    value = _XML_SPECIAL.sub(lambda m: _XML_ESCAPES[m.group()], value)
+    return _XML_EDGE.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group()), value)
+
+
+def _xml_term(term) -> str:
+    kind = _kind(term)
+    if kind == "NamedNode":
+        return "<uri>" + _xml_text(term.value) + "</uri>"
+    if kind == "BlankNode":
+        return "<bnode>" + _xml_text(term.value) + "</bnode>"
+    if term.language is not None:
+        attrs = ' xml:lang="' + _xml_text(term.language) + '"'
+    elif term.datatype.value != _XSD + "string":
+        attrs = ' datatype="' + _xml_text(term.datatype.value) + '"'
+    else:
+        attrs = ""
+    return "<literal" + attrs + ">" + _xml_text(term.value) + "</literal>"
 
 
 def sparql_xml(result: QueryResult) -> str:
-    """SPARQL Query Results XML."""
-    from xml.sax.saxutils import escape, quoteattr
-
-    out = ['<?xml version="1.0"?>', '<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
+    """SPARQL Query Results XML, on one line, as pyoxigraph writes it."""
+    out = ['<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">']
     if result.form == "ASK":
-        out += ["<head/>", f"<boolean>{'true' if result.boolean else 'false'}</boolean>", "</sparql>"]
-        return "\n".join(out)
-    out.append("<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in result.variables)
-               + "</head>")
-    out.append("<results>")
-    for row in result.rows:
-        cells = []
-        for var, term in zip(result.variables, row):
+        out.append("<head></head><boolean>" + ("true" if result.boolean else "false")
+                   + "</boolean></sparql>")
+        return "".join(out)
+    names = ['<binding name="' + _xml_text(v) + '">' for v in result.variables]
+    out.append("<head>" + "".join(f'<variable name="{_xml_text(v)}"/>'
+                                  for v in result.variables) + "</head><results>")
+    memo: dict = {}
+    for row in result.terms:
+        out.append("<result>")
+        for name, term in zip(names, row):
             if term is None:
                 continue
-            b = _binding(term)
-            if b["type"] == "uri":
-                inner = f"<uri>{escape(b['value'])}</uri>"
-            elif b["type"] == "bnode":
-                inner = f"<bnode>{escape(b['value'])}</bnode>"
-            else:
-                attrs = ""
-                if "xml:lang" in b:
-                    attrs = f" xml:lang={quoteattr(b['xml:lang'])}"
-                elif "datatype" in b:
-                    attrs = f" datatype={quoteattr(b['datatype'])}"
-                inner = f"<literal{attrs}>{escape(b['value'])}</literal>"
-            cells.append(f"<binding name={quoteattr(var)}>{inner}</binding>")
-        out.append("<result>" + "".join(cells) + "</result>")
-    out += ["</results>", "</sparql>"]
-    return "\n".join(out)
+            text = memo.get(term)
+            if text is None:
+                text = memo[term] = _xml_term(term)
+            out.append(name + text + "</binding>")
+        out.append("</result>")
+    out.append("</results></sparql>")
+    return "".join(out)
+
+
+# -- SPARQL 1.1 Query Results CSV and TSV ----------------------------------------------------
+
+def _csv_term(term) -> str:
+    if term is None:
+        return ""
+    kind = _kind(term)
+    if kind == "NamedNode":
+        return term.value
+    if kind == "BlankNode":
+        return "_:" + term.value
+    value = term.value
+    if any(c in value for c in '",\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def sparql_csv(result: QueryResult) -> str:
-    """SPARQL 1.1 Query Results CSV (plain values, no datatypes)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    """SPARQL 1.1 Query Results CSV (plain values, no datatypes), as pyoxigraph writes it."""
     if result.form == "ASK":
-        writer.writerow(["boolean"])
-        writer.writerow(["true" if result.boolean else "false"])
-        return buf.getvalue()
-    writer.writerow(result.variables)
-    for row in result.rows:
-        writer.writerow(["" if t is None else str(t) for t in row])
-    return buf.getvalue()
+        return "true" if result.boolean else "false"
+    lines = [",".join(result.variables)]
+    lines += [",".join(_csv_term(t) for t in row) for row in result.terms]
+    return "\r\n".join(lines) + "\r\n"
+
+
+_TSV_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+_TSV_SPECIAL = re.compile(r'[\t\n\r"\\]')
+_TSV_BARE = {  # Turtle's short forms, which pyoxigraph writes bare
+    _XSD + "integer": re.compile(r"[+-]?[0-9]+"),
+    _XSD + "decimal": re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+    _XSD + "double": re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+"),
+    _XSD + "boolean": re.compile(r"true|false"),
+}
+
+
+def _tsv_term(term) -> str:
+    if term is None:
+        return ""
+    kind = _kind(term)
+    if kind == "NamedNode":
+        return "<" + term.value + ">"
+    if kind == "BlankNode":
+        return "_:" + term.value
+    value = term.value
+    quoted = '"' + _TSV_SPECIAL.sub(lambda m: _TSV_ESCAPES[m.group()], value) + '"'
+    if term.language is not None:
+        return quoted + "@" + term.language
+    datatype = term.datatype.value
+    if datatype == _XSD + "string":
+        return quoted
+    bare = _TSV_BARE.get(datatype)
+    if bare is not None and bare.fullmatch(value):
+        return value
+    return quoted + "^^<" + datatype + ">"
 
 
 def sparql_tsv(result: QueryResult) -> str:
-    """SPARQL 1.1 Query Results TSV (terms in Turtle syntax)."""
+    """SPARQL 1.1 Query Results TSV (terms in Turtle syntax), as pyoxigraph writes it."""
     if result.form == "ASK":
-        return "?boolean\n" + ("true" if result.boolean else "false") + "\n"
+        return "true" if result.boolean else "false"
     lines = ["\t".join(f"?{v}" for v in result.variables)]
-    for row in result.rows:
-        lines.append("\t".join("" if t is None else t.n3() for t in row))
+    lines += ["\t".join(_tsv_term(t) for t in row) for row in result.terms]
     return "\n".join(lines) + "\n"
 
 

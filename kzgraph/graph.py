@@ -32,16 +32,20 @@ class Stats:
 class KZGraph:
     """A loaded kzgraph: an engine plus the files it was built from."""
 
-    def __init__(self, engine, files: list[Path] | None = None, *, reasoning: bool = False) -> None:
+    def __init__(self, engine, files: list[Path] | None = None, *, reasoning: bool = False,
+                 validate: bool = True, cache: bool = True, names=None) -> None:
         self.engine = engine
         self.files = list(files or [])
         self.reasoning = reasoning
+        self._options = {"reasoning": reasoning, "validate": validate, "use_cache": cache}
+        self._graph = None
+        #: the name index (`kzgraph.names.NameIndex`), built on first use when not given
+        self._names = names
 
     @classmethod
-    def open(cls, paths=None, *, reasoning: bool = False, engine: str = "memory",
+    def open(cls, paths=None, *, reasoning: bool = False, engine: str = "oxigraph",
              validate: bool = True, cache: bool = True) -> "KZGraph":
-        from .build import input_files, load_graph
-        from .engine import MemoryEngine
+        from .build import input_files
 
         if isinstance(engine, str) and engine.startswith(("http://", "https://")):
             # A SPARQL server: nothing is read or validated here (the publisher validated
@@ -56,22 +60,51 @@ class KZGraph:
             raise InputError(f"unknown engine {engine!r}; available: memory, oxigraph or the "
                              f"http(s) URL of a SPARQL endpoint")
         files = input_files(list(paths or []))
+        options = {"reasoning": reasoning, "validate": validate, "use_cache": cache}
         if engine == "oxigraph":
-            from .build import load_ntriples
+            from .build import load_store
             from .engine import OxigraphEngine
 
-            data = load_ntriples(files, reasoning=reasoning, validate=validate, use_cache=cache)
-            return cls(OxigraphEngine.from_ntriples(data), files, reasoning=reasoning)
-        graph = load_graph(files, reasoning=reasoning, validate=validate, use_cache=cache)
-        return cls(MemoryEngine(graph), files, reasoning=reasoning)
+            store, names = load_store(files, **options)
+            return cls(OxigraphEngine(store), files, reasoning=reasoning, validate=validate,
+                       cache=cache, names=names)
+        from .build import load_graph
+        from .engine import MemoryEngine
+
+        graph = load_graph(files, **options)
+        return cls(MemoryEngine(graph), files, reasoning=reasoning, validate=validate,
+                   cache=cache)
 
     @property
     def graph(self):
-        """All triples as an rdflib Graph (the engine's own graph for the memory engine,
-        otherwise fetched with a CONSTRUCT through the query runner)."""
+        """All triples as an rdflib Graph, for export, drawing and rdflib users: the memory
+        engine's own graph; for Oxigraph the same validated build read from the cache
+        (`kzgraph.build.load_graph`) on first use, or fetched with a CONSTRUCT through the
+        query runner when the graph did not come from files."""
         if hasattr(self.engine, "graph"):
             return self.engine.graph
-        return self.execute("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", stored=False).graph
+        if self._graph is None:
+            if self.files:
+                from .build import load_graph
+
+                self._graph = load_graph(self.files, **self._options)
+            else:
+                self._graph = self.execute("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                                           stored=False).graph
+        return self._graph
+
+    @property
+    def names(self):
+        """The name index (`kzgraph.names.NameIndex`): normalised name → entities. Kept in
+        the build cache beside the store; built from the ``entity-names`` query when the
+        graph did not come from the cache."""
+        if callable(self._names):
+            self._names = self._names()
+        if self._names is None:
+            from .names import NameIndex
+
+            self._names = NameIndex.build(self)
+        return self._names
 
     def __len__(self) -> int:
         return len(self.engine)
@@ -92,9 +125,7 @@ class KZGraph:
         if stored or (stored is None and _NAME.match(query.strip())):
             stored = catalog.get(query.strip())
             return stored.text, catalog.bindings(stored, params)
-        from rdflib.term import Node
-
-        return query, {k: v if isinstance(v, Node) else _literal(v) for k, v in params.items()}
+        return query, {k: _term(v) for k, v in params.items()}
 
     def execute(self, query: str, params: dict[str, Any] | None = None,
                 stored: bool | None = None) -> sparql.QueryResult:
@@ -230,7 +261,30 @@ class KZGraph:
         return series(self, measure)
 
 
-def _literal(value):
+def _term(value):
+    """A parameter value for SPARQL text: an rdflib or pyoxigraph term as it is, else a
+    literal of the Python value's XSD type (str, bool, int, float, Decimal, date, datetime)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from .terms import XSD, is_oxigraph, literal
+
+    if is_oxigraph(value) or type(value).__module__.startswith("rdflib"):
+        return value
+    if isinstance(value, str):
+        return literal(value)
+    if isinstance(value, bool):
+        return literal("true" if value else "false", XSD + "boolean")
+    if isinstance(value, int):
+        return literal(str(value), XSD + "integer")
+    if isinstance(value, float):
+        return literal(repr(value), XSD + "double")
+    if isinstance(value, Decimal):
+        return literal(f"{value:f}", XSD + "decimal")
+    if isinstance(value, dt.datetime):
+        return literal(value.isoformat(), XSD + "dateTime")
+    if isinstance(value, dt.date):
+        return literal(value.isoformat(), XSD + "date")
     from rdflib import Literal
 
     return Literal(value)

@@ -36,28 +36,71 @@ class QueryRefused(InputError):
 
 @dataclass(frozen=True)
 class Prepared:
-    """A vetted query: its text, form and projected variables, plus the parsed rdflib query."""
+    """A vetted query: its text, form and projected variables. ``parsed`` (rdflib's algebra,
+    which only the memory engine needs) is made on first use: a stored query whose verdict
+    is known (`known_verdict`) runs on Oxigraph without loading rdflib's SPARQL parser."""
 
     text: str
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
     variables: tuple[str, ...]
-    parsed: Any = field(repr=False, compare=False, default=None)
+    _parsed: Any = field(repr=False, compare=False, default=None)
+    #: (variable, separator) of every projected GROUP_CONCAT (see `canonical_order`)
+    concat: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def parsed(self):
+        """rdflib's parsed query (parsed and vetted now when the verdict came from the
+        cache)."""
+        if self._parsed is None:
+            object.__setattr__(self, "_parsed", _vet(self.text).parsed)
+        return self._parsed
+
+    algebra = parsed
+
+    @property
+    def from_cache(self) -> bool:
+        """Whether no rdflib parse has been needed yet (the verdict came from the cache)."""
+        return self._parsed is None
 
 
-@dataclass
 class QueryResult:
-    """What a query returns: rows of rdflib terms (SELECT), a boolean (ASK) or a graph."""
+    """What a query returns: rows (SELECT), a boolean (ASK) or a graph (CONSTRUCT/DESCRIBE).
 
-    form: str
-    variables: list[str] = field(default_factory=list)
-    rows: list[tuple] = field(default_factory=list)
-    boolean: bool | None = None
-    graph: Any = None
+    Rows are held as canonical pyoxigraph terms (``terms``, see `kzgraph.terms`) whichever
+    engine answered, so every engine gives the same terms and the same bytes; ``rows`` are
+    the same as rdflib terms, made on first use. Rows of rdflib terms given to the
+    constructor are canonicalised here, the one place where that happens."""
+
+    def __init__(self, form: str, variables=None, rows=None, boolean: bool | None = None,
+                 graph: Any = None, *, terms=None) -> None:
+        self.form = form
+        self.variables = list(variables or [])
+        self.boolean = boolean
+        self.graph = graph
+        if terms is None:
+            from .terms import canonical_rows
+
+            terms = canonical_rows(rows or [])
+        self.terms: list[tuple] = terms
+        self._rows: list[tuple] | None = None
+
+    @property
+    def rows(self) -> list[tuple]:
+        """The rows as rdflib terms (unbound → None)."""
+        if self._rows is None:
+            from .terms import ToRdflib
+
+            convert = ToRdflib()
+            self._rows = [tuple(map(convert, row)) for row in self.terms]
+        return self._rows
 
     def __len__(self) -> int:
         if self.form == "ASK":
             return int(bool(self.boolean))
-        return len(self.graph) if self.graph is not None else len(self.rows)
+        return len(self.graph) if self.graph is not None else len(self.terms)
+
+    def __repr__(self) -> str:
+        return f"<QueryResult {self.form} {len(self)}>"
 
     def dicts(self) -> list[dict[str, Any]]:
         """Rows as dicts of Python values (str, int, Decimal, date, ...); unbound → None."""
@@ -88,14 +131,22 @@ def prepare(text: str) -> Prepared:
 
     Literals in the query keep their lexical form, as the loaded graph does, so that
     ``"…Z"^^xsd:dateTime`` in a query matches "…Z" in the graph (rdflib's SPARQL parser has no
-    per-call switch, hence the scoped `kzgraph.loader.lexical_forms`)."""
+    per-call switch, hence the scoped `kzgraph.loader.lexical_forms`).
+
+    A packaged query (``queries/**/*.rq``) that an earlier run vetted is taken from the
+    verdicts kept in the build cache (`known_verdict`, keyed by the SHA-256 of the text, so
+    only that exact text matches); every other text is parsed and vetted here."""
+    known = known_verdict(text)
+    if known is not None:
+        return known
     from .loader import lexical_forms
 
     with lexical_forms():
-        return _prepare(text)
+        return _vet(text)
 
 
-def _prepare(text: str) -> Prepared:
+def _vet(text: str) -> Prepared:
+    """Parse ``text`` with rdflib and apply every rule (the full vetting)."""
     from pyparsing import ParseException
     from rdflib.plugins.sparql import algebra
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
@@ -137,7 +188,109 @@ def _prepare(text: str) -> Prepared:
     form = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
             "DescribeQuery": "DESCRIBE"}[query.algebra.name]
     variables = tuple(str(v) for v in query.algebra.get("PV", ())) if form == "SELECT" else ()
-    return Prepared(text=text, form=form, variables=variables, parsed=query)
+    return Prepared(text=text, form=form, variables=variables, _parsed=query,
+                    concat=_group_concats(query.algebra, variables))
+
+
+def _group_concats(tree, variables) -> tuple[tuple[str, str], ...]:
+    """(variable, separator) for the projected variables bound to a GROUP_CONCAT."""
+    from rdflib.plugins.sparql import algebra
+
+    separators: dict[str, str] = {}
+    bound: dict[str, str] = {}
+
+    def visit(node):
+        name = getattr(node, "name", None)
+        if name == "Aggregate_GroupConcat":
+            separator = node.get("separator")
+            separators[str(node.res)] = " " if separator is None else str(separator)
+        elif name == "Extend" and type(node.expr).__name__ == "Variable":
+            bound[str(node.var)] = str(node.expr)
+        return None
+
+    algebra.traverse(tree, visitPre=visit)
+    return tuple((v, separators[bound[v]]) for v in variables
+                 if v in bound and bound[v] in separators)
+
+
+def canonical_order(prepared: Prepared, result: QueryResult) -> QueryResult:
+    """GROUP_CONCAT gives its items in an order of the engine's choosing (SPARQL leaves it
+    open; rdflib and Oxigraph differ). Here the items of every projected GROUP_CONCAT are
+    put in code-point order and the value made a simple literal (as SPARQL 1.1 defines it;
+    Oxigraph keeps a shared language tag), so every engine answers the same. An empty
+    GROUP_CONCAT is left unbound, as Oxigraph leaves it when every item is an error (an
+    unbound ``STR(?x)``); rdflib skips the errors and answers ``""``."""
+    if not prepared.concat or result.form != "SELECT" or not result.terms:
+        return result
+    from .terms import literal
+
+    columns = [(result.variables.index(v), sep) for v, sep in prepared.concat
+               if v in result.variables]
+    rows = []
+    for row in result.terms:
+        row = list(row)
+        for i, sep in columns:
+            if row[i] is not None and type(row[i]).__name__ == "Literal":
+                value = row[i].value
+                row[i] = None if value == "" else literal(
+                    sep.join(sorted(value.split(sep))) if sep else "".join(sorted(value)))
+        rows.append(tuple(row))
+    return QueryResult(result.form, result.variables, terms=rows)
+
+
+# -- verdicts of the packaged queries, kept in the build cache --------------------------------
+
+_VERDICTS: tuple | None = None  # (cache folder, verdicts)
+
+
+def _verdict_key() -> str:
+    """Verdicts hold for one kzgraph version and one text of these vetting rules."""
+    import hashlib
+    from pathlib import Path
+
+    from . import __version__
+
+    return hashlib.sha256(__version__.encode() + b"\0" + Path(__file__).read_bytes()).hexdigest()
+
+
+def _text_key(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def known_verdict(text: str) -> Prepared | None:
+    """The `Prepared` of a packaged query whose verdict is in the build cache, else None."""
+    global _VERDICTS
+    from . import cache
+
+    folder = cache.cache_dir()
+    if _VERDICTS is None or _VERDICTS[0] != folder:  # read once per cache folder
+        _VERDICTS = (folder, cache.lookup_verdicts(_verdict_key()) or {})
+    hit = _VERDICTS[1].get(_text_key(text))
+    if hit is None:
+        return None
+    return Prepared(text=text, form=hit[0], variables=tuple(hit[1]),
+                    concat=tuple(tuple(pair) for pair in hit[2]))
+
+
+def store_verdicts(texts) -> int:
+    """Vet ``texts`` (the packaged queries) and keep the verdicts of those accepted in the
+    build cache; returns how many. Refused or broken texts are never kept."""
+    global _VERDICTS
+    from . import cache
+
+    verdicts = {}
+    for text in texts:
+        try:
+            prepared = _vet(text)
+        except InputError:
+            continue
+        verdicts[_text_key(text)] = [prepared.form, list(prepared.variables),
+                                     [list(pair) for pair in prepared.concat]]
+    cache.store_verdicts(_verdict_key(), verdicts)
+    _VERDICTS = None
+    return len(verdicts)
 
 
 def _undeclared_prefixes(tree) -> str | None:
@@ -165,4 +318,4 @@ def _undeclared_prefixes(tree) -> str | None:
 def run(engine, text: str, bindings: dict[str, Any] | None = None) -> QueryResult:
     """Vet ``text`` and run it on ``engine`` with ``bindings`` (variable name → rdflib term)."""
     prepared = prepare(text)
-    return engine.query(prepared, dict(bindings or {}))
+    return canonical_order(prepared, engine.query(prepared, dict(bindings or {})))

@@ -105,6 +105,31 @@ def test_runner_child_measures_every_query(tmp_path, base):
     assert len(base) + 500 <= result["triples"] < len(base) + 500 + max(_nodes(base).values())
     assert result["effective_share"] == "24.99"
     assert "| oxigraph |" in run.table([result])
+    # name lookups through the index: a unique name, the organisation rule, real ambiguity
+    assert result["lookup_ok"] is True
+    assert result["name_count"] > 500
+    assert all(result[k] >= 0 for k in ("name_index_s", "lookup_s", "lookup_chosen_s",
+                                        "lookup_ambiguous_s"))
+    assert "| oxigraph |" in run.lookup_table([result])
+
+
+def test_cold_start_bench_runs(tmp_path):
+    """bench/cold.py with two interleaved runs: three commands that agree on the rows,
+    medians, ratios and goal lines (the numbers themselves are not judged here)."""
+    out = tmp_path / "cold.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "cold.py"), "--runs", "2",
+                           "--query", "internet-users", "-o", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["rows"] > 5 and result["runs"] == 2
+    assert set(result["times_s"]) == {"kzgraph", "rdflib", "pyoxigraph"}
+    assert all(len(v) == 2 and min(v) > 0 for v in result["times_s"].values())
+    assert result["speedup_vs_rdflib"] == pytest.approx(
+        result["median_s"]["rdflib"] / result["median_s"]["kzgraph"])
+    assert "| kzgraph query internet-users |" in done.stdout
+    assert len(result["goals"]) == 2 and all(g.startswith(("met", "MISSED"))
+                                             for g in result["goals"])
 
 
 def test_timed_stops_a_runaway_call():

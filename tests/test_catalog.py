@@ -295,7 +295,9 @@ def test_differential_without_optional_parameters(name, memory, oxigraph):
 def test_differential_checks(name, memory, oxigraph, merged_graph):
     check = CHECKS[name]
     _compare(sparql.run(memory, check.text), sparql.run(oxigraph, check.text), True)
-    if name in BROKEN:  # and on the broken graph that makes the check fire
+    # and on the broken graph that makes the check fire; a non-canonical number is seen by
+    # rdflib only (Oxigraph keeps numbers by value: that difference is what the check is for)
+    if name in BROKEN and name != "number-not-canonical":
         broken = rdflib.Graph()
         for triple in merged_graph:
             broken.add(triple)
@@ -402,10 +404,11 @@ def test_readme_example_owners_of_kazakhtelecom():
                                                        "shareMin", "shareMax"]
     rows = _table_rows(proc.stdout)
     assert len(rows) == 2
+    # numbers in their canonical form on every engine ("51", not the "51.0" rdflib keeps)
     assert re.match(r"kz:kazakhtelecom\s+kz:government-of-kazakhstan\s+Government of Kazakhstan\s+"
-                    r"51\.0\s+state participation\s+The source says 'now'", rows[0])
+                    r"51\s+state participation\s+The source says 'now'", rows[0])
     assert re.match(r"kz:kazakhtelecom\s+kz:government-of-kazakhstan\s+Government of Kazakhstan\s+"
-                    r"0\.0\s+100\.0\s+state participation\s+The source speaks in the present tense",
+                    r"0\s+100\s+state participation\s+The source speaks in the present tense",
                     rows[1])
     assert rows[0].rstrip().endswith("kz:stake-government-kazakhtelecom")
     assert rows[1].rstrip().endswith("kz:stake-government-kazakhtelecom-partial")

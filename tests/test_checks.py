@@ -72,6 +72,8 @@ BROKEN = {
         kz:event-local-time a kzo:InternetShutdown ; rdfs:label "Local time"@en ;
             kzo:start "2022-01-05T16:30:00+06:00"^^xsd:dateTime ; kzo:scope kzo:NationalScope ;
             prov:wasDerivedFrom kz:src-internet-shutdowns .""", "event-local-time"),
+    "number-not-canonical": ("""
+        kz:stake-padded a kzo:OwnershipStake ; kzo:share 51.00 .""", "stake-padded"),
 }
 
 

@@ -140,7 +140,7 @@ def test_select_formats(base, accept, media, marker):
 
 
 @pytest.mark.parametrize("accept, marker", [
-    ("application/sparql-results+json", '"boolean":true'),
+    ("application/sparql-results+json", '"boolean":true'),  # pyoxigraph's compact JSON
     ("application/sparql-results+xml", "<boolean>true</boolean>"),
     ("text/csv", "true"), ("text/tab-separated-values", "true"),
 ])
