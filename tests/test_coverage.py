@@ -18,25 +18,6 @@ from kzgraph.sentences import ARTICLES, SOURCES, all_units, split_article
 
 from .conftest import ROOT
 
-#: Internet sections whose rows the other half of the audit (branch cov-b) writes. PENDING:
-#: empty this list when both halves are merged; until then these units may lack a row.
-PENDING_SECTIONS = (
-    "Legal and regulatory frameworks",
-    "Internet shutdowns",
-    "Provisions for propagation of false information and spreading rumors",
-    "Surveillance and filtering",
-    "Root certificate man-in-the middle attack",
-    "Terminology",
-    "Modern cybersecurity landscape",
-    "Milestones",
-    "See also",
-)
-
-
-def owned_units():
-    return [u for u in all_units() if not (u.article == "internet" and u.section in PENDING_SECTIONS)]
-
-
 @pytest.fixture(scope="module")
 def rows():
     return coverage.read_table()
@@ -62,20 +43,11 @@ def test_splitting_is_stable():
     assert len({u.key for u in first}) == len(first)
 
 
-def test_pending_sections_are_real_internet_sections():
-    sections = {u.section for u in all_units() if u.article == "internet"}
-    assert set(PENDING_SECTIONS) <= sections
-
-
 # -- the real table ----------------------------------------------------------------------------
 
 def test_every_unit_has_exactly_one_row_in_order(rows):
-    pending = [r for r in rows if r.article == "internet" and r.section in PENDING_SECTIONS]
-    checked = [r for r in rows if r not in pending]
-    assert coverage.check_rows(checked, owned_units()) == []
-    # the pending rows, if any are already written, pass the same checks
-    pending_units = [u for u in all_units() if u.article == "internet" and u.section in PENDING_SECTIONS]
-    assert [p for p in coverage.check_rows(pending, pending_units) if "no row for" not in p.message] == []
+    assert coverage.check_rows(rows, all_units()) == []
+    assert len(rows) == len(all_units()) == 205
 
 
 def test_rows_follow_the_articles(rows):
@@ -154,30 +126,30 @@ def _row(rows, article, section, n):
 
 def test_missing_row_is_reported(rows):
     broken = [r for r in rows if r.key != ("telecom", "Mobile", 2)]
-    assert any("no row for telecom / Mobile / 2" in m for m in messages(coverage.check_rows(broken, owned_units())))
+    assert any("no row for telecom / Mobile / 2" in m for m in messages(coverage.check_rows(broken, all_units())))
 
 
 def test_row_without_unit_is_reported(rows):
     extra = replace(rows[0], n=99, line=999)
-    found = messages(coverage.check_rows(list(rows) + [extra], owned_units()))
+    found = messages(coverage.check_rows(list(rows) + [extra], all_units()))
     assert any("no sentence or list item telecom / (lead) / 99" in m for m in found)
 
 
 def test_duplicate_row_is_reported(rows):
-    found = messages(coverage.check_rows(list(rows[:3]) + [rows[2]] + list(rows[3:]), owned_units()))
+    found = messages(coverage.check_rows(list(rows[:3]) + [rows[2]] + list(rows[3:]), all_units()))
     assert any(m.startswith("a second row for telecom / (lead) / 3") for m in found)
 
 
 def test_rows_out_of_order_are_reported(rows):
     swapped = list(rows)
     swapped[0], swapped[1] = swapped[1], swapped[0]
-    assert any("out of order" in m for m in messages(coverage.check_rows(swapped, owned_units())))
+    assert any("out of order" in m for m in messages(coverage.check_rows(swapped, all_units())))
 
 
 def test_wrong_kind_is_reported(rows):
     broken = [replace(r, kind="sentence") if r.key == ("internet", "Internet service providers", 10) else r
               for r in rows]
-    found = messages(coverage.check_rows(broken, owned_units()))
+    found = messages(coverage.check_rows(broken, all_units()))
     assert any("is a item, the row says 'sentence'" in m for m in found)
 
 
@@ -185,7 +157,7 @@ def test_wrong_kind_is_reported(rows):
 def test_empty_reason_is_reported(rows, status):
     row = _row(rows, "telecom", "See also", 1)
     broken = replace(row, status=status, reason="", iris=("kz:kazakhstan",) if status == "partly" else ())
-    found = messages(coverage.check_rows([broken], owned_units()))
+    found = messages(coverage.check_rows([broken], all_units()))
     assert any("gives no reason" in m for m in found)
 
 
@@ -194,7 +166,7 @@ def test_status_and_iris_must_agree(rows):
     not_modelled = replace(_row(rows, "telecom", "Mobile", 1), status="not modelled", reason="x: y")
     unknown = replace(_row(rows, "telecom", "Mobile", 1), status="done")
     bad_name = replace(_row(rows, "telecom", "Mobile", 1), iris=("owl:Thing", "kz:Bad Name"))
-    found = messages(coverage.check_rows([modelled, not_modelled, unknown, bad_name], owned_units()))
+    found = messages(coverage.check_rows([modelled, not_modelled, unknown, bad_name], all_units()))
     assert any("'modelled' but names no IRI" in m for m in found)
     assert any("'not modelled' but names IRIs" in m for m in found)
     assert any("status must be one of" in m for m in found)
@@ -210,10 +182,10 @@ def test_copied_paraphrases_are_refused(rows):
     seven = replace(row, paraphrase="In short: " + " ".join(text.split()[2:9]) + ", as said.")
     short = _row(rows, "internet", "Internet service providers", 17)
     same_short = replace(short, paraphrase=units[short.key].text)
-    assert any("repeats the sentence" in m for m in messages(coverage.check_rows([verbatim], owned_units())))
-    assert any("copies 8 words" in m for m in messages(coverage.check_rows([eight], owned_units())))
-    assert not any("copies" in m for m in messages(coverage.check_rows([seven], owned_units())))
-    assert any("repeats the sentence" in m for m in messages(coverage.check_rows([same_short], owned_units())))
+    assert any("repeats the sentence" in m for m in messages(coverage.check_rows([verbatim], all_units())))
+    assert any("copies 8 words" in m for m in messages(coverage.check_rows([eight], all_units())))
+    assert not any("copies" in m for m in messages(coverage.check_rows([seven], all_units())))
+    assert any("repeats the sentence" in m for m in messages(coverage.check_rows([same_short], all_units())))
 
 
 def test_missing_iri_is_reported(rows, kg):
@@ -263,7 +235,7 @@ def test_whole_check_on_a_broken_file(kg, tmp_path):
     lines[see_also] = lines[see_also].rsplit("\t", 1)[0] + "\t"                         # an empty reason
     table = tmp_path / "coverage.tsv"
     table.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    found = [p.text(str(table)) for p in coverage.check(kg, coverage.read_table(table), owned_units())]
+    found = [p.text(str(table)) for p in coverage.check(kg, coverage.read_table(table), all_units())]
     assert any("no row for telecom / Mobile / 2" in f for f in found)
     assert f"{table}:3: kz:kcell-typo is not in the graph or the ontology" in found
     assert any(f.startswith(f"{table}:{see_also + 1}: ") and "gives no reason" in f for f in found)

@@ -589,7 +589,7 @@ CASES = [
     ('ActorShape', 'ActorShape-actor-is-group.ttl', 'kz:event-competition-complaint',
      'kzo:actor must be the agent'),
     ('ActorShape', 'ActorShape-target-is-place.ttl', 'kz:event-competition-complaint',
-     'kzo:target must be an agent or a kzo:ActorGroup'),
+     'kzo:target must be an agent, a kzo:ActorGroup or a country'),
     # --- coverage audit (cov-b) ---
     ('EventShape', 'EventShape-target-literal.ttl', 'kz:event-text-message-rumours-2014',
      'kzo:target must be a node'),
