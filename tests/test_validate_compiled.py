@@ -195,3 +195,17 @@ def test_sparql_constraints_reading_lexical_forms_fall_back():
     expected = shacl_violations(graph, T.shapes())
     assert "kzsh:PeriodShape" in {v.shape for v in expected}
     assert fast_violations(graph, T.shapes()) == expected
+
+
+def test_report_summarises_many_violations():
+    graph = rdflib.Graph()
+    graph += T.good_graph()
+    graph.remove((None, rdflib.RDFS.label, None))
+    report = validate_graph(graph, shapes=T.shapes(), checks=False, consistency=False)
+    lines = report.text().splitlines()
+    count = len(report.violations)
+    assert count > 100
+    assert lines[1] == "Violations per shape:"
+    assert lines[2].split() == [f"{count:,}", "kzsh:Label-present"]
+    assert lines[3] == f"First 10 of {count:,} (all of them: --format json):"
+    assert len(lines) == 4 + 10 and all(x.startswith("Violation: kz:") for x in lines[4:])
