@@ -75,8 +75,11 @@ def _folder() -> Path:
 
 
 def _read(name: str):
+    from .loader import unpickle
+
     try:
-        return pickle.loads((_folder() / name).read_bytes())
+        # literals rebuilt with their lexical forms kept, without touching rdflib's globals
+        return unpickle((_folder() / name).read_bytes())
     except Exception:  # missing or damaged entry: as if never written
         return None
 
@@ -103,12 +106,11 @@ class _Parser:
         self.digests, self.use_cache, self.reused = digests, use_cache, 0
 
     def __call__(self, path):
-        from .loader import keep_lexical_forms, parse_turtle
+        from .loader import parse_turtle
 
         path = Path(path)
         name = _parse_name(path, self.digests[path])
         if self.use_cache:
-            keep_lexical_forms()
             part = _read(name)
             if part is not None:
                 self.reused += 1

@@ -29,7 +29,6 @@ import tempfile
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 
 from .sparql import QueryResult
@@ -47,11 +46,12 @@ class ResultTooLarge(Exception):
     """More rows (or triples) than the server's cap."""
 
 
-@dataclass
 class Rendered(QueryResult):
     """A query answer already written in the requested format."""
 
-    body: bytes = b""
+    def __init__(self, form: str, body: bytes = b"") -> None:
+        super().__init__(form, terms=[])
+        self.body = body
 
 
 # -- the worker side (runs in the forked processes) ---------------------------------------
