@@ -221,9 +221,11 @@ def rdf(result: QueryResult, fmt: str) -> str:
 
 
 def graph_bytes(graph, fmt: str) -> bytes:
-    """An rdflib graph as ttl, nt, jsonld or rdfxml bytes (deterministic but for JSON-LD's
-    key order within a node)."""
-    from .export import _with_prefixes, to_ntriples, to_rdfxml, to_turtle
+    """An rdflib graph as ttl, nt, jsonld or rdfxml bytes, deterministic in every format
+    (JSON-LD: keys and arrays sorted as in the export)."""
+    import json
+
+    from .export import _sort_json, _with_prefixes, to_ntriples, to_rdfxml, to_turtle
 
     if fmt == "ttl":
         return to_turtle(graph)
@@ -231,8 +233,9 @@ def graph_bytes(graph, fmt: str) -> bytes:
         return to_ntriples(graph)
     if fmt == "rdfxml":
         return to_rdfxml(graph)
-    return _with_prefixes(graph).serialize(format="json-ld", auto_compact=True,
-                                           encoding="utf-8")
+    text = _with_prefixes(graph).serialize(format="json-ld", auto_compact=True, encoding="utf-8")
+    return (json.dumps(_sort_json(json.loads(text)), indent=2, ensure_ascii=False)
+            + "\n").encode("utf-8")
 
 
 def render(result: QueryResult, fmt: str) -> str:
