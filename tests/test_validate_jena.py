@@ -118,3 +118,24 @@ def test_stock_jena_reads_every_export(fmt, tmp):
 def test_stock_jena_shacl_validates_the_turtle_export(tmp):
     conforms, results = jena.validate(_export("ttl", str(tmp)), paths.shapes_file())
     assert (conforms, results) == (True, set())
+
+
+def test_stock_jena_shacl_command(tmp):
+    """Jena's own command line (`shacl validate --shapes … --data …`, class shacl.shacl), with
+    its defaults, on the Turtle export: conforms; a copy with one time moved to +06:00 does not,
+    and the report names that node and the UTC shape's message."""
+    ttl = _export("ttl", str(tmp))
+    done = jena._java("shacl.shacl", "validate", "--shapes", str(paths.shapes_file()),
+                      "--data", str(ttl))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "sh:conforms  true" in done.stdout and "sh:result" not in done.stdout
+    text = ttl.read_text(encoding="utf-8")
+    assert text.count('"2022-01-05T10:30:00Z"^^xsd:dateTime') == 1
+    broken = tmp / "broken.ttl"
+    broken.write_text(text.replace('"2022-01-05T10:30:00Z"^^xsd:dateTime',
+                                   '"2022-01-05T10:30:00+06:00"^^xsd:dateTime'), encoding="utf-8")
+    done = jena._java("shacl.shacl", "validate", "--shapes", str(paths.shapes_file()),
+                      "--data", str(broken))
+    assert "sh:conforms  false" in done.stdout
+    assert done.stdout.count("sh:focusNode") == 1
+    assert "event-shutdown-2022-01-05-cloudflare" in done.stdout and "UTC" in done.stdout
