@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import InputError
+from .namespaces import KZ, KZO
 from .sentences import ARTICLES, SOURCES, Unit, all_units
 
 COLUMNS = ("article", "section", "n", "kind", "paraphrase", "iris", "status", "reason")
@@ -39,7 +40,7 @@ TABLE = SOURCES.parent / "docs" / "coverage.tsv"
 MAX_SHARED_WORDS = 7
 
 _CURIE = re.compile(r"^(kz|kzo):[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$")
-_PREFIXES = {"kz": "https://w3id.org/kzgraph/id/", "kzo": "https://w3id.org/kzgraph/ontology#"}
+_PREFIXES = {"kz": KZ, "kzo": KZO}
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
