@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import InputError
-from .namespaces import KZ, KZO
+from .namespaces import expand
 from .sentences import ARTICLES, SOURCES, Unit, all_units
 
 COLUMNS = ("article", "section", "n", "kind", "paraphrase", "iris", "status", "reason")
@@ -40,7 +40,6 @@ TABLE = SOURCES.parent / "docs" / "coverage.tsv"
 MAX_SHARED_WORDS = 7
 
 _CURIE = re.compile(r"^(kz|kzo):[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$")
-_PREFIXES = {"kz": KZ, "kzo": KZO}
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
@@ -241,8 +240,8 @@ def check_graph(kg, rows: Sequence[Row]) -> list[Problem]:
                                               f"titled {row.section!r} in the graph"))
             continue
         for curie in named:
-            prefix, name = curie.split(":", 1)
-            iri = _PREFIXES[prefix] + name
+            prefix = curie.split(":", 1)[0]
+            iri = expand(curie)
             if iri not in subjects:
                 problems.append(Problem(row.line, f"{curie} is not in the graph or the ontology"))
             elif prefix == "kz" and where not in cites.get(iri, ()):

@@ -75,23 +75,29 @@ def _json_term(term) -> str:
     return '{"type":"literal","value":' + value + ',"datatype":' + _json_string(datatype) + "}"
 
 
+def _bound_cells(result: QueryResult, heads: list[str], write):
+    """Per row, ``head + write(term)`` for each bound cell (unbound cells are left out); each
+    distinct term is written once per answer (labels and classes repeat in every row)."""
+    memo: dict = {}
+    for row in result.terms:
+        cells = []
+        for head, term in zip(heads, row):
+            if term is None:
+                continue
+            text = memo.get(term)
+            if text is None:
+                text = memo[term] = write(term)
+            cells.append(head + text)
+        yield cells
+
+
 def sparql_json(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results JSON, compact, as pyoxigraph writes it."""
     if result.form == "ASK":
         return '{"head":{},"boolean":' + ("true" if result.boolean else "false") + "}"
     names = [_json_string(v) for v in result.variables]
-    memo: dict = {}
-    rows = []
-    for row in result.terms:
-        cells = []
-        for name, term in zip(names, row):
-            if term is None:
-                continue
-            text = memo.get(term)
-            if text is None:
-                text = memo[term] = _json_term(term)
-            cells.append(name + ":" + text)
-        rows.append("{" + ",".join(cells) + "}")
+    rows = ["{" + ",".join(cells) + "}"
+            for cells in _bound_cells(result, [n + ":" for n in names], _json_term)]
     return ('{"head":{"vars":[' + ",".join(names) + ']},"results":{"bindings":['
             + ",".join(rows) + "]}}")
 
@@ -135,17 +141,8 @@ def sparql_xml(result: QueryResult) -> str:
     names = ['<binding name="' + _xml_text(v) + '">' for v in result.variables]
     out.append("<head>" + "".join(f'<variable name="{_xml_text(v)}"/>'
                                   for v in result.variables) + "</head><results>")
-    memo: dict = {}
-    for row in result.terms:
-        out.append("<result>")
-        for name, term in zip(names, row):
-            if term is None:
-                continue
-            text = memo.get(term)
-            if text is None:
-                text = memo[term] = _xml_term(term)
-            out.append(name + text + "</binding>")
-        out.append("</result>")
+    for cells in _bound_cells(result, names, _xml_term):
+        out.append("<result>" + "".join(c + "</binding>" for c in cells) + "</result>")
     out.append("</results></sparql>")
     return "".join(out)
 
