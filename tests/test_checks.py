@@ -74,6 +74,11 @@ BROKEN = {
             prov:wasDerivedFrom kz:src-internet-shutdowns .""", "event-local-time"),
     "number-not-canonical": ("""
         kz:stake-padded a kzo:OwnershipStake ; kzo:share 51.00 .""", "stake-padded"),
+    # the source says the licence duties run to 2027 (a deadline); stored as an end that happened
+    "planned-date-as-actual": ("""
+        kz:licence-deadline-as-end a kzo:Licence ; rdfs:label "Deadline as end"@en ;
+            kzo:heldBy kz:kcell ; kzo:end "2027"^^xsd:gYear ;
+            prov:wasDerivedFrom kz:src-telecom-lead .""", "licence-deadline-as-end"),
 }
 
 

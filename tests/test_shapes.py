@@ -227,6 +227,8 @@ CASES = [
      'needs its dcterms:title'),
     ('SourceDocumentShape', 'SourceDocumentShape-two-seed-files.ttl', 'kz:src-doc',
      'kzo:seedFile is a single plain string'),
+    ('SourceDocumentShape', 'SourceDocumentShape-reports-until-string.ttl', 'kz:src-doc',
+     'exactly one kzo:reportsUntil'),
     ('SourceSectionShape', 'SourceSectionShape-no-document.ttl', 'kz:src-doc-history',
      'dcterms:isPartOf exactly one kzo:SourceDocument'),
     ('SourceSectionShape', 'SourceSectionShape-part-of-section.ttl', 'kz:src-doc-history',
