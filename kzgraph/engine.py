@@ -59,8 +59,12 @@ class MemoryEngine:
     def dataset(self):
         """The rdflib Dataset: ``graph`` as the default graph, plus the named graphs."""
         if self._dataset is None:
+            import warnings
+
             import rdflib
 
+            # rdflib's own GRAPH evaluation calls its deprecated Dataset.contexts()
+            warnings.filterwarnings("ignore", r"Dataset\.\w+ is deprecated", DeprecationWarning)
             named = self.named_parts()
             ds = rdflib.Dataset(default_union=False)
             default = ds.default_graph

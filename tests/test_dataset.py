@@ -322,3 +322,73 @@ def test_facts_per_source_hand_checked(engines):
                 "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a kzo:Observation ; "
                 "prov:wasDerivedFrom/dcterms:isPartOf <https://w3id.org/kzgraph/id/src-telecom> }")
         assert kg.query(text)[0]["n"] == rows["Observation"]["telecom"]
+
+
+# -- over HTTP: default-graph-uri / named-graph-uri, GET and POST -------------------------------
+
+
+@pytest.fixture(scope="module")
+def client(kg):
+    from starlette.testclient import TestClient
+
+    from kzgraph.server import create_app
+
+    with TestClient(create_app(kg, timeout=10, workers=2), raise_server_exceptions=False,
+                    base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+def _count(response) -> int:
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_http_dataset_parameters(client, nquads_counts):
+    accept = {"Accept": "application/sparql-results+json"}
+    one = {"query": COUNT, "default-graph-uri": SHUTDOWNS}
+    assert _count(client.get("/sparql", params=one, headers=accept)) == nquads_counts[SHUTDOWNS]
+    assert _count(client.post("/sparql", data=one, headers=accept)) == nquads_counts[SHUTDOWNS]
+    # direct POST: the dataset in the query string
+    assert _count(client.post(f"/sparql?default-graph-uri={MOBILE}", content=COUNT,
+                              headers={**accept, "Content-Type": "application/sparql-query"})
+                  ) == nquads_counts[MOBILE]
+    # repeated: the merge (a set) as the default graph
+    two = [("query", COUNT), ("default-graph-uri", SHUTDOWNS), ("default-graph-uri", MOBILE)]
+    assert _count(client.get("/sparql", params=two, headers=accept)) == \
+        nquads_counts["shutdowns+mobile"]
+    # named graphs only: empty default graph, GRAPH ?g over the named ones
+    named = [("query", PER_GRAPH), ("named-graph-uri", MOBILE), ("named-graph-uri", ONTOLOGY)]
+    rows = client.get("/sparql", params=named, headers=accept).json()["results"]["bindings"]
+    assert {r["g"]["value"]: int(r["n"]["value"]) for r in rows} == {
+        MOBILE: nquads_counts[MOBILE], ONTOLOGY: nquads_counts[ONTOLOGY]}
+    assert _count(client.get("/sparql", params=[("query", COUNT), ("named-graph-uri", MOBILE)],
+                             headers=accept)) == 0
+    # one in the query string, one in the form body: both count
+    response = client.post(f"/sparql?default-graph-uri={SHUTDOWNS}",
+                           data={"query": COUNT, "default-graph-uri": MOBILE}, headers=accept)
+    assert _count(response) == nquads_counts["shutdowns+mobile"]
+
+
+def test_http_protocol_beats_from_and_from_works(client, nquads_counts):
+    accept = {"Accept": "application/sparql-results+json"}
+    text = f"SELECT (COUNT(*) AS ?n) FROM <{SHUTDOWNS}> WHERE {{ ?s ?p ?o }}"
+    assert _count(client.get("/sparql", params={"query": text}, headers=accept)) == \
+        nquads_counts[SHUTDOWNS]
+    assert _count(client.get("/sparql", params={"query": text, "default-graph-uri": MOBILE},
+                             headers=accept)) == nquads_counts[MOBILE]
+    # the service dataset without any parameter: the union and every named graph
+    assert _count(client.get("/sparql", params={"query": COUNT}, headers=accept)) == 5766
+    rows = client.get("/sparql", params={"query": PER_GRAPH}, headers=accept).json()
+    assert len(rows["results"]["bindings"]) == 20
+
+
+def test_http_unknown_graph_is_400_naming_the_known_graphs(client):
+    for params in ({"query": COUNT, "default-graph-uri": "http://example.org/g"},
+                   {"query": COUNT, "named-graph-uri": "http://example.org/g"},
+                   {"query": "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }"},
+                   {"query": COUNT, "default-graph-uri": "src-internet-shutdowns"}):
+        for response in (client.get("/sparql", params=params),
+                         client.post("/sparql", data=params)):
+            assert response.status_code == 400, response.text
+            assert "unknown graph <" in response.text and SHUTDOWNS in response.text
+            assert "Traceback" not in response.text
