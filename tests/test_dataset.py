@@ -410,3 +410,17 @@ def test_inferred_graph_with_reasoning_is_that_of_the_export(kg):
         assert reasoned.query(COUNT, graphs=["inferred"]) == [{"n": expected}], engine
         assert len(reasoned) == 5766 + expected
         assert reasoned.query(COUNT, graphs=[SHUTDOWNS]) == kg.query(COUNT, graphs=[SHUTDOWNS])
+
+
+def test_http_stored_query_on_one_section(client, engines):
+    """/queries/NAME takes default-graph-uri / named-graph-uri as /sparql does."""
+    response = client.get("/queries/class-counts", params={"default-graph-uri": SHUTDOWNS},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    rows = {b["class"]["value"]: int(b["count"]["value"])
+            for b in response.json()["results"]["bindings"]}
+    expected = {r["class"]: r["count"]
+                for r in engines["oxigraph"].query("class-counts", graphs=[SHUTDOWNS])}
+    assert rows == expected and rows["https://w3id.org/kzgraph/ontology#InternetShutdown"] == 9
+    response = client.get("/queries/class-counts", params={"named-graph-uri": "http://x.org/g"})
+    assert response.status_code == 400 and "unknown graph" in response.text
