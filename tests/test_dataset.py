@@ -107,9 +107,10 @@ def test_unknown_graph_names_the_iri_and_the_known_graphs():
 
 def test_default_graph_is_the_union_and_counts_stay(engines, nquads_counts):
     for name, kg in engines.items():
-        assert len(kg) == 5766 == nquads_counts["union"], name
-        assert kg.stats().triples == 5766
-        assert _n(kg.execute(COUNT)) == 5766
+        union = nquads_counts["union"]  # distinct triples of the N-Quads export
+        assert union > 5000 and len(kg) == union, name
+        assert kg.stats().triples == union
+        assert _n(kg.execute(COUNT)) == union
 
 
 def test_named_graphs_are_those_of_the_nquads_export(engines, nquads_counts):
@@ -377,7 +378,8 @@ def test_http_protocol_beats_from_and_from_works(client, nquads_counts):
     assert _count(client.get("/sparql", params={"query": text, "default-graph-uri": MOBILE},
                              headers=accept)) == nquads_counts[MOBILE]
     # the service dataset without any parameter: the union and every named graph
-    assert _count(client.get("/sparql", params={"query": COUNT}, headers=accept)) == 5766
+    assert _count(client.get("/sparql", params={"query": COUNT}, headers=accept)) == \
+        nquads_counts["union"]
     rows = client.get("/sparql", params={"query": PER_GRAPH}, headers=accept).json()
     assert len(rows["results"]["bindings"]) == 20
 
@@ -408,7 +410,7 @@ def test_inferred_graph_with_reasoning_is_that_of_the_export(kg):
         reasoned = kzgraph.load(reasoning=True, engine=engine)
         assert inferred in reasoned.graphs() and len(reasoned.graphs()) == 21
         assert reasoned.query(COUNT, graphs=["inferred"]) == [{"n": expected}], engine
-        assert len(reasoned) == 5766 + expected
+        assert len(reasoned) == len(kg) + expected
         assert reasoned.query(COUNT, graphs=[SHUTDOWNS]) == kg.query(COUNT, graphs=[SHUTDOWNS])
 
 
