@@ -262,12 +262,36 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
                         raise HTTPError(413, f"the request body is over {MAX_BODY} bytes")
                     chunks.append(chunk)
                 body = b"".join(chunks)
-            elif not pairs and "text/html" in request.headers.get("accept", ""):
-                return RedirectResponse("/", status_code=303)
+            elif not raw:
+                return await service_description(request)
             asked = query_from(request.method, pairs, request.headers.get("content-type"), body)
             return await answer(request, asked.query, {}, asked.fmt)
         except (HTTPError, KzGraphError) as exc:
             return error(exc)
+
+    described: dict = {}  # (endpoint, format) → bytes, for a few endpoints (Host headers)
+
+    async def service_description(request: Request) -> Response:
+        """GET /sparql without a query: the SPARQL 1.1 Service Description (`kzgraph.service`)
+        in the RDF format ``Accept`` asks for; browsers are sent to the query page."""
+        from . import service
+
+        media = negotiate(request.headers.get("accept"), [*GRAPH_TYPES, "text/html"])
+        if media == "text/html":
+            return RedirectResponse("/", status_code=303)
+        if media is None:
+            return PlainTextResponse("this is a SPARQL endpoint: send a query, or ask for its "
+                                     "service description as one of " + ", ".join(GRAPH_TYPES)
+                                     + "\n", 406)
+        key = (str(request.base_url) + "sparql", GRAPH_TYPES[media])
+        body = described.get(key)
+        if body is None:
+            body = await run_in_threadpool(service.serialize, kg, *key)
+            if len(described) < 64:
+                described[key] = body
+        charset = "" if media == "application/ld+json" or media.endswith("+xml") \
+            else "; charset=utf-8"
+        return Response(body, headers={"Content-Type": media + charset, "Vary": "Accept"})
 
     async def list_queries(request: Request) -> Response:
         stored = list(queries.values())
