@@ -73,21 +73,36 @@ def load_graph(files: list[Path], *, reasoning: bool = False, validate: bool = T
     return graph
 
 
-def load_ntriples(files: list[Path], *, reasoning: bool = False, validate: bool = True,
-                  use_cache: bool = True) -> bytes:
-    """The build of `load_graph` as sorted N-Triples, what the Oxigraph engine loads. Cached
+def named_parts(graph, files: list[Path], *, reasoning: bool = False, validate: bool = True,
+                use_cache: bool = True) -> dict:
+    """The named graphs of the build ``graph`` of ``files`` (`kzgraph.dataset.split`): with
+    reasoning, the build without the closure tells which triples go to the inferred graph."""
+    from .dataset import split
+
+    if not reasoning:
+        return split(graph)
+    base = load_graph(files, reasoning=False, validate=validate, use_cache=use_cache)
+    return split(graph, base)
+
+
+def load_nquads(files: list[Path], *, reasoning: bool = False, validate: bool = True,
+                use_cache: bool = True) -> bytes:
+    """The build of `load_graph` as sorted N-Quads (`kzgraph.dataset.quads`: every triple in
+    the default graph, the named graphs as quads), what the Oxigraph engine loads. Cached
     beside the pickled graph, so a cold Oxigraph start neither parses Turtle nor unpickles
     or serialises an rdflib graph (0.6 → 0.35 s for `kzgraph --engine oxigraph query`)."""
     from . import cache
-    from .export import to_ntriples
+    from .dataset import quads
 
     digest = _digest(files, reasoning, validate)
-    if use_cache and (hit := cache.lookup_ntriples(digest)) is not None:
+    if use_cache and (hit := cache.lookup_nquads(digest)) is not None:
         return hit
-    data = to_ntriples(load_graph(files, reasoning=reasoning, validate=validate,
-                                  use_cache=use_cache))
+    options = {"validate": validate, "use_cache": use_cache}
+    graph = load_graph(files, reasoning=reasoning, **options)
+    base = load_graph(files, reasoning=False, **options) if reasoning else None
+    data = quads(graph, base)
     if use_cache:
-        cache.store_ntriples(digest, data)
+        cache.store_nquads(digest, data)
     return data
 
 
@@ -99,7 +114,7 @@ def load_store(files: list[Path], *, reasoning: bool = False, validate: bool = T
 
     From the cache: the persisted store, opened read-only (no parsing, no bulk load: a cold
     `kzgraph query` costs the same at any size) and the index beside it. On a miss the
-    store is made from the checksummed N-Triples entry (`load_ntriples`), the index from the
+    store is made from the checksummed N-Quads entry (`load_nquads`), the index from the
     store, and the vetting verdicts of the packaged queries are kept
     (`kzgraph.sparql.store_verdicts`), all written atomically. Without the cache, or when
     its folder is not writable, the store lives in memory."""
@@ -115,13 +130,13 @@ def load_store(files: list[Path], *, reasoning: bool = False, validate: bool = T
                     or _index(store, digest))
 
         return store, names
-    data = load_ntriples(files, reasoning=reasoning, validate=validate, use_cache=use_cache)
+    data = load_nquads(files, reasoning=reasoning, validate=validate, use_cache=use_cache)
     store = cache.store_store(digest, data) if use_cache else None
     if store is None:
         import pyoxigraph
 
         store = pyoxigraph.Store()
-        store.bulk_load(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        store.bulk_load(data, format=pyoxigraph.RdfFormat.N_QUADS)
         return store, None
     names = _index(store, digest)
     _keep_verdicts()
@@ -158,9 +173,14 @@ def _keep_verdicts() -> None:
 _PROBE = "ASK {}"
 
 
+#: the layout of the cached entries; bumped when it changes, so old caches are rebuilt
+#: (2: the store and the N-Quads entry hold the named graphs of `kzgraph.dataset`)
+LAYOUT = "2"
+
+
 def _digest(files: list[Path], reasoning: bool, validate: bool) -> str:
-    """Cache key of a build: inputs, shapes and checks, kzgraph version and options."""
+    """Cache key of a build: inputs, shapes and checks, kzgraph version, layout, options."""
     from . import cache
 
-    return cache.key([*files, *validation_inputs()], __version__,
+    return cache.key([*files, *validation_inputs()], __version__, f"layout={LAYOUT}",
                      f"reasoning={reasoning}", f"validate={validate}")

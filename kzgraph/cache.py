@@ -2,8 +2,9 @@
 parsing and validation when nothing changed. Keyed by the SHA-256 of every input file.
 
 Entries, all under the same key: a pickled rdflib graph for the memory engine (5x faster
-to load than N-Triples into rdflib); sorted N-Triples after a checksum line, the source of
-the Oxigraph entries; a persisted Oxigraph store made from those N-Triples (``KEY.oxigraph/``,
+to load than N-Triples into rdflib); sorted N-Quads after a checksum line (``KEY.nq``: every
+triple in the default graph, the named graphs of `kzgraph.dataset` as quads), the source of
+the Oxigraph entries; a persisted Oxigraph store made from those N-Quads (``KEY.oxigraph/``,
 opened read-only: a cold start costs the same at 5k and at 1M triples); the name index
 (``KEY.names.sqlite``, `kzgraph.names`); and, under a key of their own, the vetting verdicts
 of the packaged queries (`kzgraph.sparql.known_verdict`). Every entry is written under a
@@ -47,12 +48,12 @@ def lookup(digest: str):
         return None
 
 
-def lookup_ntriples(digest: str) -> bytes | None:
-    """The cached N-Triples of ``digest``, or None. The entry starts with a comment holding
-    the SHA-256 of the rest: a damaged or cut entry (still valid N-Triples, fewer triples)
+def lookup_nquads(digest: str) -> bytes | None:
+    """The cached N-Quads of ``digest``, or None. The entry starts with a comment holding
+    the SHA-256 of the rest: a damaged or cut entry (still valid N-Quads, fewer quads)
     counts as missing instead of loading part of the graph."""
     try:
-        header, _, data = (cache_dir() / f"{digest}.nt").read_bytes().partition(b"\n")
+        header, _, data = (cache_dir() / f"{digest}.nq").read_bytes().partition(b"\n")
     except OSError:
         return None
     if header != _checksum_line(data):
@@ -71,9 +72,9 @@ def store(digest: str, graph) -> Path | None:
     return _write(f"{digest}.pickle", data)
 
 
-def store_ntriples(digest: str, data: bytes) -> Path | None:
-    """Save a build as N-Triples after a checksum line (same rules as `store`)."""
-    return _write(f"{digest}.nt", _checksum_line(data) + b"\n" + data)
+def store_nquads(digest: str, data: bytes) -> Path | None:
+    """Save a build as N-Quads after a checksum line (same rules as `store`)."""
+    return _write(f"{digest}.nq", _checksum_line(data) + b"\n" + data)
 
 
 def _checksum_line(data: bytes) -> bytes:
@@ -118,7 +119,7 @@ def entry_path(digest: str, suffix: str) -> Path:
 def open_store(digest: str):
     """The persisted Oxigraph store of ``digest``, opened read-only, or None when there is
     none or it cannot be opened (then the caller rebuilds it). A store is only ever made
-    from checksummed N-Triples (`store_store`) and renamed into place when complete."""
+    from checksummed N-Quads (`store_store`) and renamed into place when complete."""
     folder = entry_path(digest, ".oxigraph")
     if not (folder / "complete").is_file():
         return None
@@ -131,7 +132,7 @@ def open_store(digest: str):
 
 
 def store_store(digest: str, data: bytes):
-    """Build the persisted Oxigraph store of ``digest`` from N-Triples ``data`` in a
+    """Build the persisted Oxigraph store of ``digest`` from N-Quads ``data`` in a
     temporary folder, mark it complete and rename it into place; returns it opened
     read-only, or None when the cache folder is not writable (the caller loads ``data``
     into memory instead)."""
@@ -149,7 +150,7 @@ def store_store(digest: str, data: bytes):
         return None
     try:
         store = pyoxigraph.Store(str(work))
-        store.bulk_load(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        store.bulk_load(data, format=pyoxigraph.RdfFormat.N_QUADS)
         store.flush()
         del store  # closes the database before it is moved
         (work / "complete").write_bytes(_checksum_line(data))

@@ -1,6 +1,10 @@
 """Engines answer vetted SPARQL: Oxigraph (the default; a store loaded from the build cache),
 rdflib in memory, or any SPARQL 1.1 server. Every engine's answer is a `QueryResult` of
-canonical terms, so they agree byte for byte."""
+canonical terms, so they agree byte for byte.
+
+Every engine serves the same dataset (`kzgraph.dataset`): the union default graph and one
+named graph per source section; ``query(..., dataset=...)`` runs on the graphs a
+`kzgraph.dataset.Dataset` selects (checked against the known graphs by the query runner)."""
 from __future__ import annotations
 
 from typing import Protocol
@@ -13,35 +17,106 @@ class Engine(Protocol):
 
     name: str
 
-    def query(self, prepared: Prepared, bindings: dict) -> QueryResult: ...
+    def query(self, prepared: Prepared, bindings: dict, dataset=None) -> QueryResult: ...
 
     def __len__(self) -> int: ...
 
 
 class MemoryEngine:
     """rdflib's in-memory store; SPARQL evaluated by rdflib. Answers are brought to
-    Oxigraph's canonical terms by `QueryResult` (`kzgraph.terms.canonical`)."""
+    Oxigraph's canonical terms by `QueryResult` (`kzgraph.terms.canonical`).
+
+    ``graph`` (the plain union graph) answers every query without GRAPH or a dataset, as
+    before; the others run on an rdflib ``Dataset`` made on first use: the union as its
+    default graph and the named graphs ``named()`` returns (default: `kzgraph.dataset.split`
+    of ``graph``). A selected dataset is applied as a FROM / FROM NAMED clause over that
+    Dataset, which rdflib evaluates by copying the selected graphs (with
+    ``SPARQL_LOAD_GRAPHS = False`` it never fetches a graph it lacks)."""
 
     name = "memory"
 
-    def __init__(self, graph) -> None:
+    def __init__(self, graph, named=None) -> None:
         import rdflib.plugins.sparql as rdflib_sparql
 
-        # FROM / FROM NAMED / LOAD must never fetch (kzgraph.sparql also refuses them).
+        # FROM / FROM NAMED / LOAD must never fetch (kzgraph.sparql checks them too).
         rdflib_sparql.SPARQL_LOAD_GRAPHS = False
         self.graph = graph
+        self._named = named
+        self._dataset = None
 
     def __len__(self) -> int:
         return len(self.graph)
 
-    def query(self, prepared: Prepared, bindings: dict) -> QueryResult:
-        result = self.graph.query(prepared.algebra, initBindings=rdflib_bindings(bindings))
+    def named_parts(self) -> dict:
+        """The named graphs: IRI → rdflib Graph."""
+        if not isinstance(self._named, dict):
+            from .dataset import split
+
+            self._named = self._named() if self._named is not None else split(self.graph)
+        return self._named
+
+    @property
+    def dataset(self):
+        """The rdflib Dataset: ``graph`` as the default graph, plus the named graphs."""
+        if self._dataset is None:
+            import rdflib
+
+            named = self.named_parts()
+            ds = rdflib.Dataset(default_union=False)
+            default = ds.default_context
+            for triple in self.graph:
+                default.add(triple)
+            for iri, part in named.items():
+                target = ds.graph(rdflib.URIRef(iri))
+                for triple in part:
+                    target.add(triple)
+            self._dataset = ds
+        return self._dataset
+
+    def query(self, prepared: Prepared, bindings: dict, dataset=None) -> QueryResult:
+        target, query = self.graph, prepared.algebra
+        if dataset is not None or _has_graph_pattern(query.algebra):
+            target = self.dataset
+            if dataset is not None:
+                query = _with_dataset(query, dataset)
+        result = target.query(query, initBindings=rdflib_bindings(bindings))
         if prepared.form == "ASK":
             return QueryResult("ASK", boolean=bool(result.askAnswer))
         if prepared.form in ("CONSTRUCT", "DESCRIBE"):
             return QueryResult(prepared.form, graph=canonical_graph(result))
         variables = [str(v) for v in result.vars]
         return QueryResult("SELECT", variables=variables, rows=[tuple(r) for r in result])
+
+
+def _has_graph_pattern(tree) -> bool:
+    """Whether a query's algebra has a GRAPH pattern (rdflib answers those on a Dataset)."""
+    from rdflib.plugins.sparql import algebra
+
+    found = []
+
+    def visit(node):
+        if getattr(node, "name", None) == "Graph":
+            found.append(node)
+        return None
+
+    algebra.traverse(tree, visitPre=visit)
+    return bool(found)
+
+
+def _with_dataset(query, dataset):
+    """rdflib's parsed ``query`` with its FROM / FROM NAMED replaced by ``dataset``."""
+    from rdflib import URIRef
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.plugins.sparql.sparql import Query
+
+    clauses = [CompValue("DatasetClause", default=URIRef(iri)) for iri in dataset.default]
+    clauses += [CompValue("DatasetClause", named=URIRef(iri)) for iri in dataset.named]
+    main = CompValue(query.algebra.name, **dict(query.algebra))
+    # no clause at all would mean "the whole store" to rdflib: the empty dataset is asked
+    # for as one empty named graph (never fetched: SPARQL_LOAD_GRAPHS is False)
+    main["datasetClause"] = clauses or [CompValue("DatasetClause",
+                                                  named=URIRef("urn:kzgraph:empty"))]
+    return Query(query.prologue, main)
 
 
 def rdflib_bindings(bindings: dict) -> dict | None:
@@ -117,12 +192,22 @@ class OxigraphEngine:
         import pyoxigraph
 
         self.store = store if store is not None else pyoxigraph.Store()
+        self._length: int | None = None
 
     @classmethod
     def from_graph(cls, graph) -> "OxigraphEngine":
-        from .export import to_ntriples
+        """An in-memory store of ``graph`` with its named graphs (`kzgraph.dataset.quads`)."""
+        from .dataset import quads
 
-        return cls.from_ntriples(to_ntriples(graph))
+        return cls.from_nquads(quads(graph))
+
+    @classmethod
+    def from_nquads(cls, data: bytes) -> "OxigraphEngine":
+        import pyoxigraph
+
+        engine = cls()
+        engine.store.bulk_load(data, format=pyoxigraph.RdfFormat.N_QUADS)
+        return engine
 
     @classmethod
     def from_ntriples(cls, data: bytes) -> "OxigraphEngine":
@@ -133,21 +218,36 @@ class OxigraphEngine:
         return engine
 
     def __len__(self) -> int:
-        return len(self.store)
+        """The triples of the default graph (the union; the named graphs repeat them)."""
+        if self._length is None:
+            if next(iter(self.store.named_graphs()), None) is None:
+                self._length = len(self.store)
+            else:
+                result = self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+                self._length = int(next(iter(result))[0].value)
+        return self._length
 
-    def query(self, prepared: Prepared, bindings: dict) -> QueryResult:
-        return collect(prepared, self.evaluate(prepared, bindings))
+    def query(self, prepared: Prepared, bindings: dict, dataset=None) -> QueryResult:
+        return collect(prepared, self.evaluate(prepared, bindings, dataset))
 
-    def evaluate(self, prepared: Prepared, bindings: dict):
-        """Oxigraph's lazy result for the query with its parameters written in. A query that
-        rdflib accepts and Oxigraph does not (``SELECT *`` with ``GROUP BY``, a variable bound
-        twice ...) raises `QuerySyntaxError` with Oxigraph's position, never a traceback."""
+    def evaluate(self, prepared: Prepared, bindings: dict, dataset=None):
+        """Oxigraph's lazy result for the query with its parameters written in, on
+        ``dataset`` when given (Oxigraph's ``default_graph=`` / ``named_graphs=``, which
+        replace the text's FROM / FROM NAMED). A query that rdflib accepts and Oxigraph does
+        not (``SELECT *`` with ``GROUP BY``, a variable bound twice ...) raises
+        `QuerySyntaxError` with Oxigraph's position, never a traceback."""
         import re
 
         from .sparql import QuerySyntaxError
 
+        options = {}
+        if dataset is not None:
+            import pyoxigraph
+
+            options = {"default_graph": [pyoxigraph.NamedNode(g) for g in dataset.default],
+                       "named_graphs": [pyoxigraph.NamedNode(g) for g in dataset.named]}
         try:
-            return self.store.query(self.text(prepared, bindings))
+            return self.store.query(self.text(prepared, bindings), **options)
         except SyntaxError as exc:
             first = str(exc).split("\n", 1)[0]
             match = re.match(r"error at (\d+):(\d+): (.*)", first)
@@ -299,7 +399,9 @@ class RemoteEngine:
     ``application/sparql-query``). Queries are vetted here first like on every engine;
     parameters are substituted into the text as escaped constants (`substitute`), because a
     protocol request cannot carry bindings. Put ``?default-graph-uri=IRI`` in the URL to read
-    a named graph. Only ``http``/``https`` URLs; nothing is loaded or validated locally."""
+    a named graph; a query's own dataset (`kzgraph.dataset.Dataset`) is sent as
+    ``default-graph-uri`` / ``named-graph-uri`` parameters instead of those of the URL. Only
+    ``http``/``https`` URLs; nothing is loaded or validated locally."""
 
     name = "remote"
 
@@ -316,11 +418,25 @@ class RemoteEngine:
     def __repr__(self) -> str:
         return f"RemoteEngine({self.url!r})"
 
-    def _post(self, text: str, accept: str) -> bytes:
+    def _url(self, dataset) -> str:
+        """The endpoint URL for ``dataset``: the URL as given, or with its own dataset
+        parameters replaced by those of ``dataset``."""
+        if dataset is None:
+            return self.url
+        from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+        parts = urlsplit(self.url)
+        pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                 if k not in ("default-graph-uri", "named-graph-uri")]
+        pairs += [("default-graph-uri", g) for g in dataset.default]
+        pairs += [("named-graph-uri", g) for g in dataset.named]
+        return urlunsplit(parts._replace(query=urlencode(pairs)))
+
+    def _post(self, text: str, accept: str, dataset=None) -> bytes:
         import urllib.request
 
         request = urllib.request.Request(
-            self.url, data=text.encode("utf-8"), method="POST",
+            self._url(dataset), data=text.encode("utf-8"), method="POST",
             headers={"Content-Type": "application/sparql-query; charset=utf-8",
                      "Accept": accept, "User-Agent": "kzgraph"})
         return _send(request, self.timeout, "the SPARQL server")
@@ -331,7 +447,7 @@ class RemoteEngine:
         result = self.query(prepare("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"), {})
         return int(result.rows[0][0])
 
-    def query(self, prepared: Prepared, bindings: dict) -> QueryResult:
+    def query(self, prepared: Prepared, bindings: dict, dataset=None) -> QueryResult:
         import json
 
         from .loader import lexical_forms
@@ -346,12 +462,12 @@ class RemoteEngine:
         if prepared.form in ("CONSTRUCT", "DESCRIBE"):
             import rdflib
 
-            data = self._post(text, "application/n-triples")
+            data = self._post(text, "application/n-triples", dataset)
             graph = rdflib.Graph()
             with lexical_forms():  # rdflib's N-Triples parser has no per-call switch
                 graph.parse(data=data.decode("utf-8"), format="nt")
             return QueryResult(prepared.form, graph=canonical_graph(graph))
-        answer = json.loads(self._post(text, "application/sparql-results+json"))
+        answer = json.loads(self._post(text, "application/sparql-results+json", dataset))
         if prepared.form == "ASK":
             return QueryResult("ASK", boolean=bool(answer["boolean"]))
         variables = list(answer["head"].get("vars", []))
@@ -360,11 +476,23 @@ class RemoteEngine:
         return QueryResult("SELECT", variables=variables, rows=rows)
 
 
-def publish(graph, endpoint: str, graph_iri: str | None = None, timeout: float = 600.0) -> int:
+def publish(graph, endpoint: str, graph_iri: str | None = None, timeout: float = 600.0,
+            named: dict | None = None) -> int:
     """Upload ``graph`` to a SPARQL 1.1 Graph Store (``endpoint``: the Graph Store Protocol
     URL, e.g. ``http://host:7878/store`` for Oxigraph) with PUT, which *replaces* the target
-    graph (``?graph=IRI``, else ``?default``): running it twice leaves no duplicates. Returns
-    the number of bytes sent."""
+    graph (``?graph=IRI``, else ``?default``): running it twice leaves no duplicates. Then
+    each of the ``named`` graphs (IRI → rdflib Graph: the dataset's named graphs,
+    `kzgraph.graph.KZGraph.named_graphs`) is PUT to its own IRI the same way. Returns the
+    number of bytes sent."""
+    sent = _put(graph, endpoint, graph_iri, timeout)
+    for iri, part in sorted((named or {}).items()):
+        sent += _put(part, endpoint, iri, timeout, label=f"publishing <{iri}>")
+    return sent
+
+
+def _put(graph, endpoint: str, graph_iri: str | None, timeout: float,
+         label: str = "publishing") -> int:
+    """PUT ``graph`` to one graph of the Graph Store; the bytes sent."""
     import urllib.request
     from urllib.parse import quote, urlsplit
 
@@ -384,7 +512,7 @@ def publish(graph, endpoint: str, graph_iri: str | None = None, timeout: float =
     chunk = 1 << 20
 
     def body():
-        with bar("publishing", total=len(data)) as advance:
+        with bar(label, total=len(data)) as advance:
             for start in range(0, len(data), chunk):
                 yield data[start:start + chunk]
                 advance(min(chunk, len(data) - start))

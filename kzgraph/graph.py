@@ -68,12 +68,12 @@ class KZGraph:
             store, names = load_store(files, **options)
             return cls(OxigraphEngine(store), files, reasoning=reasoning, validate=validate,
                        cache=cache, names=names)
-        from .build import load_graph
+        from .build import load_graph, named_parts
         from .engine import MemoryEngine
 
         graph = load_graph(files, **options)
-        return cls(MemoryEngine(graph), files, reasoning=reasoning, validate=validate,
-                   cache=cache)
+        return cls(MemoryEngine(graph, named=lambda: named_parts(graph, files, **options)),
+                   files, reasoning=reasoning, validate=validate, cache=cache)
 
     @property
     def graph(self):
@@ -128,26 +128,56 @@ class KZGraph:
         return query, {k: _term(v) for k, v in params.items()}
 
     def execute(self, query: str, params: dict[str, Any] | None = None,
-                stored: bool | None = None) -> sparql.QueryResult:
-        """Run a stored query (by name) or SPARQL text; the raw `QueryResult`."""
+                stored: bool | None = None, dataset=None) -> sparql.QueryResult:
+        """Run a stored query (by name) or SPARQL text; the raw `QueryResult`. ``dataset``
+        (a `kzgraph.dataset.Dataset`) selects among the named graphs and replaces the
+        query's FROM / FROM NAMED."""
         text, bindings = self.resolve(query, params, stored)
-        return sparql.run(self.engine, text, bindings)
+        return sparql.run(self.engine, text, bindings, dataset)
 
-    def run(self, text: str, bindings: dict) -> sparql.QueryResult:
+    def run(self, text: str, bindings: dict, dataset=None) -> sparql.QueryResult:
         """Run already resolved SPARQL text with rdflib-term bindings (see `resolve`)."""
-        return sparql.run(self.engine, text, bindings)
+        return sparql.run(self.engine, text, bindings, dataset)
 
-    def query(self, query: str, **params: Any):
+    def query(self, query: str, graphs=None, **params: Any):
         """Run a stored query by name, or SPARQL text, with parameters bound safely.
+        ``graphs`` (IRIs or short forms, see `kzgraph.dataset.expand`) runs it on those named
+        graphs only: their merge as the default graph, and they as the named graphs.
 
         SELECT → list of dicts of Python values; ASK → bool; CONSTRUCT/DESCRIBE → rdflib Graph.
         """
-        result = self.execute(query, params)
+        from .dataset import Dataset
+
+        result = self.execute(query, params, dataset=Dataset.of(graphs))
         if result.form == "ASK":
             return bool(result.boolean)
         if result.form in ("CONSTRUCT", "DESCRIBE"):
             return result.graph
         return result.dicts()
+
+    # -- the dataset: named graphs ----------------------------------------------------------
+
+    def graphs(self) -> list[str]:
+        """The named graph IRIs, sorted (one per source section, the ontology graph, and the
+        inferred graph with reasoning): what ``graphs=``, FROM and the protocol may name."""
+        from .dataset import known_graphs
+
+        return list(known_graphs(self.engine))
+
+    def graph_table(self) -> list[dict[str, Any]]:
+        """Each named graph with its triple count, section and title (``queries/graphs.rq``)."""
+        return self.query("graphs")
+
+    def named_graphs(self) -> dict:
+        """Each named graph's triples as an rdflib Graph (IRI → Graph), read with a CONSTRUCT
+        per graph through the query runner (what `kzgraph publish` uploads)."""
+        from rdflib import URIRef
+
+        from . import api_queries
+
+        text = api_queries.get("graph-triples").text
+        return {iri: sparql.run(self.engine, text, {"g": URIRef(iri)}).graph
+                for iri in self.graphs()}
 
     # -- summaries -------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ error. `kzgraph.server` is the Starlette app that uses it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from .errors import InputError
@@ -164,10 +164,22 @@ def media_type(content_type: str | None) -> tuple[str, str | None]:
 
 @dataclass
 class ProtocolRequest:
-    """What a SPARQL protocol request asks for."""
+    """What a SPARQL protocol request asks for: the query, a result format, and the dataset
+    (``default-graph-uri`` / ``named-graph-uri``, each repeatable, from the query string and
+    a form body alike; see `dataset`)."""
 
     query: str
     fmt: str | None = None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+
+    @property
+    def dataset(self):
+        """The `kzgraph.dataset.Dataset` of the graph parameters, None without any (then the
+        query's FROM / FROM NAMED, or the service dataset, apply)."""
+        from .dataset import Dataset
+
+        return Dataset.request(self.default_graphs, self.named_graphs)
 
 
 def query_from(method: str, query_pairs: list[tuple[str, str]], content_type: str | None,
@@ -200,10 +212,6 @@ def query_from(method: str, query_pairs: list[tuple[str, str]], content_type: st
     names = [k for k, _ in pairs]
     if "update" in names or "using-graph-uri" in names or "using-named-graph-uri" in names:
         raise HTTPError(403, "SPARQL Update is not allowed: kzgraph is read-only")
-    for name in ("default-graph-uri", "named-graph-uri"):
-        if name in names:
-            raise HTTPError(400, f"{name} is not supported: kzgraph has one default graph and "
-                                 "never loads other graphs; leave it out")
     queries = [v for k, v in pairs if k == "query"]
     if not queries:
         raise HTTPError(400, "no query: pass query=... (GET or form POST) or POST the query "
@@ -211,7 +219,9 @@ def query_from(method: str, query_pairs: list[tuple[str, str]], content_type: st
     if len(queries) > 1:
         raise HTTPError(400, "query is given more than once; send exactly one")
     formats = [v for k, v in pairs if k == "format"]
-    return ProtocolRequest(queries[0], formats[-1] if formats else None)
+    return ProtocolRequest(queries[0], formats[-1] if formats else None,
+                           [v for k, v in pairs if k == "default-graph-uri"],
+                           [v for k, v in pairs if k == "named-graph-uri"])
 
 
 def error_status(exc: Exception) -> int:
@@ -221,8 +231,8 @@ def error_status(exc: Exception) -> int:
     if isinstance(exc, QuerySyntaxError):
         return 400
     if isinstance(exc, QueryRefused):
-        # FROM: we have one default graph, a dataset clause is a client mistake; length: over
-        # sparql.MAX_QUERY_LENGTH; update, LOAD, SERVICE: policy refusals
+        # length: over sparql.MAX_QUERY_LENGTH; update, LOAD, SERVICE: policy refusals (an
+        # unknown graph in FROM or a graph parameter is a kzgraph.dataset.UnknownGraph: 400)
         return {"dataset": 400, "length": 413}.get(exc.reason, 403)
     if isinstance(exc, LookupError):
         return 404

@@ -2,8 +2,9 @@
 stored queries, linked-data pages for every ``kz:`` IRI, dataset downloads and a query page.
 
 A thin Starlette layer over the Python API: every query is vetted by the query runner
-(`kzgraph.sparql.prepare`, the first step of `kzgraph.sparql.run`: no update, LOAD, SERVICE or
-FROM), so the server never writes and never makes an outbound request. Queries are vetted
+(`kzgraph.sparql.prepare`, the first step of `kzgraph.sparql.run`: no update, LOAD or SERVICE;
+FROM / FROM NAMED and ``default-graph-uri`` / ``named-graph-uri`` may name only the graph's own
+named graphs, `kzgraph.dataset`), so the server never writes and never makes an outbound request. Queries are vetted
 here (400/403 at once, verdicts cached by text) and evaluated in worker *processes*
 (`kzgraph.workers`), each with the validated graph in an in-memory Oxigraph store, at most
 ``workers`` at a time; a worker writes SELECT/ASK answers with Oxigraph's own serialiser.
@@ -47,8 +48,22 @@ MAX_HEADERS = 256 * 1024      # bytes of a request head the HTTP server reads at
 # -- what the workers load, what the vetting decided ---------------------------------------
 
 
+def served_nquads(kg) -> bytes:
+    """The dataset ``kg`` serves as N-Quads (the union default graph and the named graphs),
+    what the query workers load."""
+    if isinstance(kg.engine, OxigraphEngine):
+        import pyoxigraph
+
+        return kg.engine.store.dump(format=pyoxigraph.RdfFormat.N_QUADS)
+    from .dataset import nquads, quads
+
+    if hasattr(kg.engine, "named_parts"):  # the memory engine
+        return nquads(kg.engine.graph, kg.engine.named_parts())
+    return quads(kg.graph)
+
+
 def served_ntriples(kg) -> bytes:
-    """The graph ``kg`` serves as N-Triples, what the query workers load."""
+    """The default graph ``kg`` serves as N-Triples (the union of the named graphs)."""
     if isinstance(kg.engine, OxigraphEngine):
         import pyoxigraph
 
@@ -80,7 +95,7 @@ class Verdicts:
         try:
             with self.parsing:
                 verdict = sparql.prepare(text)
-            verdict = sparql.Prepared(verdict.text, verdict.form, verdict.variables)
+            verdict = verdict.light()
         except KzGraphError as exc:
             verdict = exc.with_traceback(None)
         with self.lock:
@@ -202,7 +217,8 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    pool = Pool(served_ntriples(kg), workers, timeout, max_rows, queue)
+    pool = Pool(served_nquads(kg), workers, timeout, max_rows, queue)
+    known_graphs = tuple(kg.graphs())  # what a dataset may name
     atexit.register(pool.close)
     queries = catalog.load()  # the stored queries, read once
     cache: dict = {}
@@ -234,10 +250,12 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         return PlainTextResponse(message + "\n", status_code=status, headers=headers)
 
     async def answer(request: Request, text: str, bindings: dict, fmt: str | None,
-                     filename: str = "result") -> Response:
+                     filename: str = "result", dataset=None) -> Response:
         prepared = await vet(text)  # syntax / refusal errors before any work
+        # the protocol's dataset before the text's FROM; only the graph's own named graphs
+        chosen = sparql.resolve_dataset(kg.engine, prepared, dataset, known_graphs)
         key, media = result_format(prepared.form, request.headers.get("accept"), fmt)
-        body = await pool.run(prepared, bindings, key)  # evaluated in a worker process
+        body = await pool.run(prepared, bindings, key, chosen)  # in a worker process
         headers = {"Vary": "Accept"}
         if fmt:
             headers["Content-Disposition"] = \
@@ -265,7 +283,7 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
             elif not raw:
                 return await service_description(request)
             asked = query_from(request.method, pairs, request.headers.get("content-type"), body)
-            return await answer(request, asked.query, {}, asked.fmt)
+            return await answer(request, asked.query, {}, asked.fmt, dataset=asked.dataset)
         except (HTTPError, KzGraphError) as exc:
             return error(exc)
 

@@ -2,8 +2,9 @@
 
 Every read in kzgraph (stats, checks, stored queries, the API) goes through `run`, so the
 same code works on every engine. Queries are vetted before any engine sees them: SPARQL
-Update, SERVICE and FROM/FROM NAMED are refused, because rdflib and Oxigraph would
-otherwise fetch remote data.
+Update, LOAD and SERVICE are refused, because rdflib and Oxigraph would otherwise write or
+fetch remote data; FROM / FROM NAMED (and a protocol dataset) may name only the graph's own
+named graphs (`kzgraph.dataset`), checked in `run` before the engine is called.
 """
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ class QuerySyntaxError(InputError):
 
 
 class QueryRefused(InputError):
-    """A well-formed query kzgraph will not run (update, SERVICE, FROM ...). ``reason`` says
-    which rule: "policy" (update, LOAD, SERVICE), "dataset" (FROM) or "length"."""
+    """A well-formed query kzgraph will not run (update, LOAD, SERVICE, too long). ``reason``
+    says which rule: "policy" (update, LOAD, SERVICE) or "length". (A FROM naming an unknown
+    graph is a `kzgraph.dataset.UnknownGraph`.)"""
 
     def __init__(self, message: str, reason: str = "policy") -> None:
         super().__init__(message)
@@ -46,6 +48,13 @@ class Prepared:
     _parsed: Any = field(repr=False, compare=False, default=None)
     #: (variable, separator) of every projected GROUP_CONCAT (see `canonical_order`)
     concat: tuple[tuple[str, str], ...] = ()
+    #: the dataset of the query's FROM / FROM NAMED clauses, None without them
+    dataset: Any = None
+
+    def light(self) -> "Prepared":
+        """The same verdict without rdflib's parsed query (what is pickled to a worker)."""
+        return Prepared(self.text, self.form, self.variables, concat=self.concat,
+                        dataset=self.dataset)
 
     @property
     def parsed(self):
@@ -170,10 +179,6 @@ def _vet(text: str) -> Prepared:
     # rdflib would accept its built-in prefixes (rdfs:, skos: ...) undeclared; Oxigraph not
     if undeclared is not None:
         raise QuerySyntaxError(f"unknown prefix '{undeclared}:' (declare it with PREFIX)")
-    body = tree[1]
-    if "datasetClause" in body.keys():
-        raise QueryRefused("FROM and FROM NAMED are not allowed: kzgraph never loads remote or "
-                           "file graphs; query the default graph", "dataset")
     try:
         query = algebra.translateQuery(tree)
     except Exception as exc:  # bad aggregate, ... (undeclared prefixes are caught above)
@@ -189,7 +194,22 @@ def _vet(text: str) -> Prepared:
             "DescribeQuery": "DESCRIBE"}[query.algebra.name]
     variables = tuple(str(v) for v in query.algebra.get("PV", ())) if form == "SELECT" else ()
     return Prepared(text=text, form=form, variables=variables, _parsed=query,
-                    concat=_group_concats(query.algebra, variables))
+                    concat=_group_concats(query.algebra, variables),
+                    dataset=_dataset_clause(query.algebra))
+
+
+def _dataset_clause(tree):
+    """The `kzgraph.dataset.Dataset` of FROM / FROM NAMED (IRIs as written, prefixes
+    expanded), or None when the query has neither."""
+    clauses = tree.get("datasetClause") or ()
+    if not clauses:
+        return None
+    from .dataset import Dataset
+
+    # dict.get: CompValue.get answers a missing key with the key's own name
+    default = [str(dict.get(c, "default")) for c in clauses if dict.get(c, "default") is not None]
+    named = [str(dict.get(c, "named")) for c in clauses if dict.get(c, "named") is not None]
+    return Dataset(tuple(default), tuple(named))
 
 
 def _group_concats(tree, variables) -> tuple[tuple[str, str], ...]:
@@ -270,8 +290,13 @@ def known_verdict(text: str) -> Prepared | None:
     hit = _VERDICTS[1].get(_text_key(text))
     if hit is None:
         return None
+    dataset = None
+    if len(hit) > 3 and hit[3] is not None:
+        from .dataset import Dataset
+
+        dataset = Dataset(tuple(hit[3][0]), tuple(hit[3][1]))
     return Prepared(text=text, form=hit[0], variables=tuple(hit[1]),
-                    concat=tuple(tuple(pair) for pair in hit[2]))
+                    concat=tuple(tuple(pair) for pair in hit[2]), dataset=dataset)
 
 
 def store_verdicts(texts) -> int:
@@ -286,8 +311,11 @@ def store_verdicts(texts) -> int:
             prepared = _vet(text)
         except InputError:
             continue
+        dataset = prepared.dataset
         verdicts[_text_key(text)] = [prepared.form, list(prepared.variables),
-                                     [list(pair) for pair in prepared.concat]]
+                                     [list(pair) for pair in prepared.concat],
+                                     None if dataset is None else [list(dataset.default),
+                                                                   list(dataset.named)]]
     cache.store_verdicts(_verdict_key(), verdicts)
     _VERDICTS = None
     return len(verdicts)
@@ -315,7 +343,30 @@ def _undeclared_prefixes(tree) -> str | None:
     return None
 
 
-def run(engine, text: str, bindings: dict[str, Any] | None = None) -> QueryResult:
-    """Vet ``text`` and run it on ``engine`` with ``bindings`` (variable name → rdflib term)."""
+def run(engine, text: str, bindings: dict[str, Any] | None = None,
+        dataset=None) -> QueryResult:
+    """Vet ``text`` and run it on ``engine`` with ``bindings`` (variable name → rdflib term)
+    on ``dataset`` (a `kzgraph.dataset.Dataset`; it replaces the query's FROM / FROM NAMED,
+    as protocol parameters do). Every graph the dataset names must be one of the engine's
+    named graphs (`kzgraph.dataset.UnknownGraph` otherwise), checked before the engine sees
+    the query."""
     prepared = prepare(text)
-    return canonical_order(prepared, engine.query(prepared, dict(bindings or {})))
+    chosen = resolve_dataset(engine, prepared, dataset)
+    if chosen is None:  # the service dataset: engines are called as they always were
+        return canonical_order(prepared, engine.query(prepared, dict(bindings or {})))
+    return canonical_order(prepared, engine.query(prepared, dict(bindings or {}),
+                                                  dataset=chosen))
+
+
+def resolve_dataset(engine, prepared: Prepared, dataset=None, known=None):
+    """The dataset a vetted query runs on (protocol ``dataset`` before the text's FROM),
+    checked against the known graphs (``known``, else the engine's); None for the service
+    dataset. Raises `kzgraph.dataset.UnknownGraph`."""
+    if dataset is None and prepared.dataset is None:
+        return None
+    from .dataset import check, effective, known_graphs
+
+    chosen = effective(dataset, prepared.dataset)
+    if chosen is not None:
+        check(chosen, known_graphs(engine) if known is None else known)
+    return chosen

@@ -1,7 +1,8 @@
 """Query worker processes for ``kzgraph serve``: a query that runs past its deadline is
 killed with its process, never left running in a thread.
 
-One *zygote* process loads the served graph into an in-memory Oxigraph store once; every
+One *zygote* process loads the served dataset (N-Quads: the union default graph and the
+named graphs) into an in-memory Oxigraph store once; every
 worker is forked from it (copy-on-write: the store is shared, a replacement is a fork of
 1-40 ms, not a reload). A worker answers one query at a time over its own socket. The server's
 process vets the query first (`kzgraph.sparql.prepare`, the first half of `kzgraph.sparql.run`,
@@ -88,10 +89,10 @@ def _engine_class():
 
         fmt, max_rows = "json", 10_000
 
-        def query(self, prepared, bindings):
+        def query(self, prepared, bindings, dataset=None):
             import pyoxigraph as ox
 
-            result = self.evaluate(prepared, bindings)
+            result = self.evaluate(prepared, bindings, dataset)
             if prepared.form in ("CONSTRUCT", "DESCRIBE"):
                 from .formats import graph_bytes
 
@@ -112,10 +113,10 @@ def _engine_class():
                 # (a "{" or a line break inside a value): count the rows themselves
                 if self.fmt in ("xml", "tsv"):
                     raise
-                for count, _ in enumerate(self.evaluate(prepared, bindings), 1):
+                for count, _ in enumerate(self.evaluate(prepared, bindings, dataset), 1):
                     if count > self.max_rows:
                         raise
-                return Rendered("SELECT", body=self.evaluate(prepared, bindings)
+                return Rendered("SELECT", body=self.evaluate(prepared, bindings, dataset)
                                 .serialize(format=kind))
             return Rendered("SELECT", body=b"".join(sink.parts))
 
@@ -144,7 +145,8 @@ def _die_with_parent() -> None:
 
 
 def _work(sock: socket.socket, engine) -> None:
-    """A worker's loop: (prepared query, bindings, format, max_rows) in, (status, bytes) out.
+    """A worker's loop: (prepared query, bindings, format, max_rows, dataset) in, (status,
+    bytes) out.
     The query was vetted in the server's process (`kzgraph.sparql.prepare`, what
     `kzgraph.sparql.run` does first); the worker does the rest of `run`: ``engine.query``."""
     from .protocol import error_status
@@ -153,11 +155,11 @@ def _work(sock: socket.socket, engine) -> None:
         header = _recv_exactly(sock, _LENGTH.size)
         if header is None:
             return
-        prepared, bindings, fmt, max_rows = pickle.loads(
+        prepared, bindings, fmt, max_rows, dataset = pickle.loads(
             _recv_exactly(sock, _LENGTH.unpack(header)[0]))
         engine.fmt, engine.max_rows = fmt, max_rows
         try:
-            status, body = 200, engine.query(prepared, dict(bindings or {})).body
+            status, body = 200, engine.query(prepared, dict(bindings or {}), dataset).body
         except ResultTooLarge:
             status, body = 413, (f"the result has more than {max_rows} rows; add a LIMIT (at "
                                  f"most {max_rows}) or a more selective pattern").encode()
@@ -168,7 +170,7 @@ def _work(sock: socket.socket, engine) -> None:
 
 
 def zygote(control_fd: int, data: str) -> None:
-    """The zygote: load the N-Triples file ``data`` (then delete it), say ready, then fork
+    """The zygote: load the N-Quads file ``data`` (then delete it), say ready, then fork
     a worker for every socket the server sends and answer with the worker's pid."""
     import pyoxigraph
     import rdflib  # noqa: F401 -- imported once here, for every worker's graph answers
@@ -177,9 +179,9 @@ def zygote(control_fd: int, data: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C stops the server, which stops us
     control = socket.socket(fileno=control_fd)
     engine = _engine_class()()
-    engine.store.bulk_load(path=data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    engine.store.bulk_load(path=data, format=pyoxigraph.RdfFormat.N_QUADS)
     Path(data).unlink(missing_ok=True)
-    control.sendall(_LENGTH.pack(len(engine.store)))
+    control.sendall(_LENGTH.pack(len(engine)))
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(control, 1, 1)
@@ -220,7 +222,7 @@ class Pool:
     `run` is called on the server's event loop; a worker is never shared by two queries.
     Killed workers are replaced in a background thread (a fork of the zygote)."""
 
-    def __init__(self, ntriples: bytes, size: int, timeout: float, max_rows: int,
+    def __init__(self, nquads: bytes, size: int, timeout: float, max_rows: int,
                  queue: int = 32) -> None:
         self.size, self.timeout, self.max_rows, self.queue = size, timeout, max_rows, queue
         self._lock = threading.Lock()        # guards the zygote's control socket
@@ -229,8 +231,8 @@ class Pool:
         self._guard = threading.Lock()       # guards _idle and _waiting
         self.killed: list[int] = []          # pids of workers killed at their deadline
         folder = tempfile.mkdtemp(prefix="kzgraph-serve-")  # private (0700)
-        data = Path(folder) / "graph.nt"
-        data.write_bytes(ntriples)
+        data = Path(folder) / "graph.nq"
+        data.write_bytes(nquads)  # N-Triples are N-Quads too
         ours, theirs = socket.socketpair()
         package = str(Path(__file__).resolve().parent.parent)  # this kzgraph, installed or not
         path = os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")]))
@@ -273,18 +275,20 @@ class Pool:
         with self._guard:
             return len(self._idle)
 
-    async def run(self, prepared, bindings: dict, fmt: str) -> bytes:
+    async def run(self, prepared, bindings: dict, fmt: str, dataset=None) -> bytes:
         """The answer to a query vetted by `kzgraph.sparql.prepare` (a `Prepared`, or its
-        text: then it is vetted here) in format ``fmt``; raises `kzgraph.protocol.HTTPError`
-        (503 busy or past the deadline, 413 too many rows, 4xx from the engine)."""
+        text: then it is vetted here) in format ``fmt`` on ``dataset`` (a
+        `kzgraph.dataset.Dataset` already checked by `kzgraph.sparql.resolve_dataset`; None:
+        the service dataset); raises `kzgraph.protocol.HTTPError` (503 busy or past the
+        deadline, 413 too many rows, 4xx from the engine)."""
         from .protocol import HTTPError
         from .sparql import Prepared, prepare
 
         if isinstance(prepared, str):
             prepared = prepare(prepared)
         # the parsed rdflib query stays here: the worker needs only text and form
-        request = pickle.dumps((Prepared(prepared.text, prepared.form, prepared.variables),
-                                bindings, fmt, self.max_rows), protocol=pickle.HIGHEST_PROTOCOL)
+        request = pickle.dumps((prepared.light(), bindings, fmt, self.max_rows, dataset),
+                               protocol=pickle.HIGHEST_PROTOCOL)
         retry = {"Retry-After": str(max(1, round(self.timeout)))}
         busy = HTTPError(503, f"all {self.size} query workers are busy; try again shortly",
                          retry)

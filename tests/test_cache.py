@@ -56,7 +56,7 @@ def test_oxigraph_engine_is_served_from_the_persisted_store(tmp_path, monkeypatc
     monkeypatch.setenv("KZGRAPH_CACHE", str(tmp_path))
     first = KZGraph.open(engine="oxigraph")
     memory = KZGraph.open(engine="memory")
-    entries = list(tmp_path.glob("*.nt"))
+    entries = list(tmp_path.glob("*.nq"))
     assert len(entries) == 1 and entries[0].read_bytes().startswith(b"# sha256 ")
     digest = entries[0].stem
     assert (tmp_path / f"{digest}.oxigraph" / "complete").is_file()
@@ -68,7 +68,7 @@ def test_oxigraph_engine_is_served_from_the_persisted_store(tmp_path, monkeypatc
         raise AssertionError("cache hit expected: nothing must be built or loaded")
 
     monkeypatch.setattr(build, "load_graph", no_build)
-    monkeypatch.setattr(build, "load_ntriples", no_build)
+    monkeypatch.setattr(build, "load_nquads", no_build)
     second = KZGraph.open(engine="oxigraph")
     assert len(second) == len(first) == len(memory)
     assert second.query("ownership") == first.query("ownership") == memory.query("ownership")
@@ -109,19 +109,19 @@ def test_cut_or_damaged_ntriples_entry_is_rebuilt(warm):
 
     tmp_path = warm
     full = len(KZGraph.open(engine="oxigraph"))
-    entry = next(tmp_path.glob("*.nt"))
+    entry = next(tmp_path.glob("*.nq"))
     digest = entry.stem
     shutil.rmtree(tmp_path / f"{digest}.oxigraph")  # the store is rebuilt from the entry
     lines = entry.read_bytes().splitlines(keepends=True)
     entry.write_bytes(b"".join(lines[: len(lines) // 2]))  # still valid N-Triples, half of it
-    assert cache.lookup_ntriples(digest) is None
+    assert cache.lookup_nquads(digest) is None
     assert len(KZGraph.open(engine="oxigraph")) == full
-    assert cache.lookup_ntriples(digest) is not None  # rebuilt and stored again
+    assert cache.lookup_nquads(digest) is not None  # rebuilt and stored again
     shutil.rmtree(tmp_path / f"{digest}.oxigraph")
     entry.write_bytes(b"\xff\xfe garbage")
-    assert cache.lookup_ntriples(digest) is None
+    assert cache.lookup_nquads(digest) is None
     assert len(KZGraph.open(engine="oxigraph")) == full
-    assert cache.lookup_ntriples(digest) is not None
+    assert cache.lookup_nquads(digest) is not None
 
 
 @pytest.mark.parametrize("damage", ["unfinished", "garbage"])
@@ -132,7 +132,7 @@ def test_unfinished_or_damaged_store_is_rebuilt(warm, damage):
 
     tmp_path = warm
     full = len(KZGraph.open(engine="oxigraph"))
-    digest = next(tmp_path.glob("*.nt")).stem
+    digest = next(tmp_path.glob("*.nq")).stem
     folder = tmp_path / f"{digest}.oxigraph"
     if damage == "unfinished":
         (folder / "complete").unlink()
