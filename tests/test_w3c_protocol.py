@@ -459,3 +459,16 @@ def test_rewrite_keeps_other_bytes():
     assert rewrite_query(text, MAPPING) == (
         f"ASK FROM <{GRAPH}src-internet-shutdowns> {{ GRAPH ?g1 {{ "
         f"<{KZ}obs-freedom-on-the-net-status-2021> a ?type }} }}")
+
+
+@pytest.mark.parametrize("engine_name", ["memory", "oxigraph"])
+def test_relative_iris_resolve_against_kz(engine_name, memory, oxigraph):
+    """query_content_type_construct writes ``<s> <p> 1`` without a BASE: the service's base
+    (`kzgraph.sparql.BASE_IRI`, the kz: namespace) resolves it, the same on both engines."""
+    from kzgraph import sparql
+
+    engine = {"memory": memory, "oxigraph": oxigraph}[engine_name]
+    graph = sparql.run(engine, "CONSTRUCT { <s> <p> 1 } WHERE {}").graph
+    assert {(str(s), str(p), str(o)) for s, p, o in graph} == {(KZ + "s", KZ + "p", "1")}
+    assert sparql.run(engine, "ASK { <kcell> ?p ?o }").boolean is True
+    assert sparql.run(engine, "BASE <http://example.org/> ASK { <kcell> ?p ?o }").boolean is False
