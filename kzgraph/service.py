@@ -27,8 +27,10 @@ FORMAT_IRIS = {
 }
 COMMENT = (
     "A read-only SPARQL 1.1 Query endpoint over kzgraph, the knowledge graph of "
-    "telecommunications and the internet in Kazakhstan. The default graph is the union of "
-    "the whole graph; each source section's facts, and the ontology, are also a named graph. "
+    "telecommunications and the internet in Kazakhstan. The default graph holds every "
+    "triple: the union of the named graphs (one per source section, and the ontology) and "
+    "the descriptions of the source documents and sections themselves, which are in no "
+    "named graph. "
     "FROM, FROM NAMED, default-graph-uri and named-graph-uri select among the named graphs "
     "listed here only: any other graph IRI is refused (400) and nothing is ever fetched. "
     "SPARQL Update, LOAD and SERVICE are refused (403).")
