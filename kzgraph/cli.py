@@ -273,14 +273,33 @@ def _params(values) -> dict:
 @click.option("--sparql", "sparql_text", help="Run this SPARQL text.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True, help="Output format.")
+@click.option("-g", "--graph", "graphs", multiple=True, metavar="GRAPH",
+              help="Run on this named graph only (repeatable; see 'kzgraph graphs'): the "
+                   "full IRI, graph:LOCAL, LOCAL (src-internet-shutdowns) or the section "
+                   "(kz:src-internet-shutdowns). Replaces the query's FROM / FROM NAMED.")
 @friendly
-def query(name, params, query_file, sparql_text, fmt) -> None:
+def query(name, params, query_file, sparql_text, fmt, graphs) -> None:
     """Run the stored query NAME (see 'kzgraph queries'), or --file / --sparql."""
     from .entry import answer
 
-    out = answer(lambda: _load(()), name, _params(params), query_file, sparql_text, fmt)
+    out = answer(lambda: _load(()), name, _params(params), query_file, sparql_text, fmt,
+                 graphs=list(graphs))
     # SPARQL results formats are written exactly as they are (the bytes of pyoxigraph's
     # writer); a last newline is added only where the format has none, for the terminal
+    click.echo(out, nl=not out.endswith("\n"))
+
+
+@main.command()
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]),
+              default="table", show_default=True, help="Output format.")
+@friendly
+def graphs(fmt) -> None:
+    """List the named graphs (one per source section, the ontology, the inferred graph with
+    reasoning) with their triples, subjects and section: what --graph, FROM, FROM NAMED and
+    default-graph-uri / named-graph-uri may name (stored query 'graphs')."""
+    from .entry import answer
+
+    out = answer(lambda: _load(()), "graphs", fmt=fmt)
     click.echo(out, nl=not out.endswith("\n"))
 
 
@@ -424,13 +443,17 @@ def series(measure, fmt) -> None:
 @friendly
 def publish(endpoint, graph_iri, paths) -> None:
     """Upload the validated graph (plus PATHS) to a SPARQL server with the Graph Store HTTP
-    Protocol. PUT replaces the target graph, so a rerun leaves no duplicates."""
+    Protocol: all triples to the default graph (or --graph), then each named graph (one per
+    source section, see 'kzgraph graphs') to its own IRI. PUT replaces each target graph,
+    so a rerun leaves no duplicates."""
     from .engine import publish as upload
 
     kg = _load(paths)
-    sent = upload(kg.graph, endpoint, graph_iri)
+    named = kg.named_graphs()
+    sent = upload(kg.graph, endpoint, graph_iri, named=named)
     click.echo(f"published {len(kg)} triples ({sent} bytes) to {endpoint} "
-               f"({'graph <' + graph_iri + '>' if graph_iri else 'default graph'})", err=True)
+               f"({'graph <' + graph_iri + '>' if graph_iri else 'default graph'}) and "
+               f"{len(named)} named graphs", err=True)
 
 
 @main.command()

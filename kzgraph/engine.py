@@ -63,7 +63,7 @@ class MemoryEngine:
 
             named = self.named_parts()
             ds = rdflib.Dataset(default_union=False)
-            default = ds.default_context
+            default = ds.default_graph
             for triple in self.graph:
                 default.add(triple)
             for iri, part in named.items():

@@ -18,12 +18,16 @@ _NAME = re.compile(r"[A-Za-z0-9][\w-]*")
 
 
 def answer(load, name: str | None = None, params: dict | None = None,
-           query_file=None, sparql_text: str | None = None, fmt: str = "table") -> str:
+           query_file=None, sparql_text: str | None = None, fmt: str = "table",
+           graphs=None) -> str:
     """The output of ``kzgraph query``: the stored query ``name``, or the SPARQL in
     ``query_file`` or ``sparql_text``, run with ``params`` on the graph ``load()`` returns,
-    in format ``fmt``. Name, parameters and syntax are checked before the graph is loaded,
-    so bad input fails fast. Raises `kzgraph.errors.InputError` on bad input."""
+    in format ``fmt``; ``graphs`` (``--graph``, repeatable) runs it on those named graphs
+    only (`kzgraph.dataset.Dataset.of`). Name, parameters and syntax are checked before the
+    graph is loaded, so bad input fails fast. Raises `kzgraph.errors.InputError` on bad
+    input (`kzgraph.dataset.UnknownGraph` for a graph that is not one of the named graphs)."""
     from . import sparql
+    from .dataset import Dataset
     from .errors import InputError
     from .formats import render
     from .graph import KZGraph
@@ -45,12 +49,12 @@ def answer(load, name: str | None = None, params: dict | None = None,
         if query_file:  # name the file, as for broken Turtle
             raise InputError(f"{query_file}: {exc}") from None
         raise
-    return render(load().run(text, bindings), fmt)
+    return render(load().run(text, bindings, Dataset.of(graphs)), fmt)
 
 
 def quick(args: list[str]):
-    """(engine, name, params, format) when ``args`` is a plain stored-query command line,
-    else None (then click handles it)."""
+    """(engine, name, params, format, graphs) when ``args`` is a plain stored-query command
+    line, else None (then click handles it)."""
     engine = os.environ.get("KZGRAPH_ENGINE") or "oxigraph"
     if args[:1] == ["--engine"] and len(args) > 1:
         engine, args = args[1], args[2:]
@@ -60,14 +64,15 @@ def quick(args: list[str]):
         return None
     name, rest = args[1], args[2:]
     params: dict[str, str] = {}
+    graphs: list[str] = []
     fmt = "table"
     while rest:
         option = rest.pop(0)
-        if option in ("-p", "--param", "-f", "--format"):
+        if option in ("-p", "--param", "-f", "--format", "-g", "--graph"):
             if not rest:
                 return None
             value = rest.pop(0)
-        elif option.startswith(("--param=", "--format=")):
+        elif option.startswith(("--param=", "--format=", "--graph=")):
             option, _, value = option.partition("=")
         else:
             return None
@@ -76,11 +81,13 @@ def quick(args: list[str]):
             if not sep or not key.strip():
                 return None
             params[key.strip()] = val
+        elif option in ("-g", "--graph"):
+            graphs.append(value)
         else:
             fmt = value
     if fmt not in FORMATS:
         return None
-    return engine, name, params, fmt
+    return engine, name, params, fmt, graphs
 
 
 def main(argv=None) -> None:
@@ -92,12 +99,12 @@ def main(argv=None) -> None:
 
         cli.main(args=args, prog_name="kzgraph")
         return
-    engine, name, params, fmt = found
+    engine, name, params, fmt, graphs = found
     from . import load
     from .errors import KzGraphError
 
     try:
-        out = answer(lambda: load(engine=engine), name, params, fmt=fmt)
+        out = answer(lambda: load(engine=engine), name, params, fmt=fmt, graphs=graphs)
         sys.stdout.write(out if out.endswith("\n") else out + "\n")
         sys.stdout.flush()
     except KzGraphError as exc:

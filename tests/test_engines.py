@@ -527,11 +527,14 @@ def test_quick_path_takes_plain_stored_query_lines_only(monkeypatch):
     from kzgraph.entry import quick
 
     monkeypatch.delenv("KZGRAPH_ENGINE", raising=False)
-    assert quick(["query", "ownership"]) == ("oxigraph", "ownership", {}, "table")
+    assert quick(["query", "ownership"]) == ("oxigraph", "ownership", {}, "table", [])
     assert quick(["--engine", "memory", "query", "owners-of", "-p", "org=kz:kcell", "-f",
-                  "csv"]) == ("memory", "owners-of", {"org": "kz:kcell"}, "csv")
+                  "csv"]) == ("memory", "owners-of", {"org": "kz:kcell"}, "csv", [])
     assert quick(["--engine=memory", "query", "laws-by-year", "--param=year=2005",
-                  "--format=json"]) == ("memory", "laws-by-year", {"year": "2005"}, "json")
+                  "--format=json"]) == ("memory", "laws-by-year", {"year": "2005"}, "json", [])
+    assert quick(["query", "class-counts", "--graph", "src-internet-shutdowns", "-g",
+                  "graph:ontology", "--graph=x"])[4] == ["src-internet-shutdowns",
+                                                        "graph:ontology", "x"]
     monkeypatch.setenv("KZGRAPH_ENGINE", "memory")
     assert quick(["query", "ownership"])[0] == "memory"
     for line in (["query", "ownership", "--help"], ["query", "--file", "x.rq"],
@@ -550,6 +553,8 @@ def test_quick_path_takes_plain_stored_query_lines_only(monkeypatch):
     ("query", "owners-of"),                                  # missing parameter, exit 2
     ("query", "owners-of", "-p", 'org="} ; DROP ALL #'),   # refused IRI, exit 2
     ("query", "ownership", "-p", "colour=red"),              # unknown parameter, exit 2
+    ("query", "class-counts", "--graph", "src-internet-shutdowns"),  # one section's graph
+    ("query", "class-counts", "-g", "http://example.org/g"),  # unknown graph, exit 2
 ])
 def test_quick_path_answers_like_click(kg, args):
     """The console script without click and the click command give the same output, the

@@ -195,24 +195,64 @@ def queries(canary, secret):
 
 
 class Spy:
-    """An engine that records any query that reaches it (none should)."""
+    """An engine that records any query that reaches it (none should). Its named graphs are
+    known already (as an engine keeps them once read), so no listing query is sent."""
+
+    _kzgraph_graphs = ("https://w3id.org/kzgraph/graph/ontology",)
 
     def __init__(self) -> None:
         self.seen: list = []
 
-    def query(self, prepared, bindings):
+    def query(self, prepared, bindings, dataset=None):
         self.seen.append(prepared.text)
         raise AssertionError("a hostile query reached the engine")
 
 
 def test_hostile_queries_refused_before_any_engine(queries, canary, watch):
+    """SERVICE and updates are refused by the vetting; FROM / FROM NAMED of a file or a URL
+    are well-formed but name no known graph: `UnknownGraph`, before the engine is called."""
+    from kzgraph.dataset import UnknownGraph
+
     spy = Spy()
     for text, kind in queries:
-        with pytest.raises(sparql.QueryRefused) as caught:
+        expected = UnknownGraph if kind == "FROM" else sparql.QueryRefused
+        with pytest.raises(expected) as caught:
             sparql.run(spy, text)
         message = str(caught.value)
-        assert {"SERVICE": "SERVICE", "FROM": "FROM", "update": "read-only"}[kind] in message
+        assert {"SERVICE": "SERVICE", "FROM": "unknown graph",
+                "update": "read-only"}[kind] in message
+        if kind == "FROM":
+            assert "https://w3id.org/kzgraph/graph/ontology" in message  # the known graphs
     assert spy.seen == []
+    watch.assert_quiet(canary)
+
+
+@pytest.mark.parametrize("engine_name", ["memory", "oxigraph"])
+def test_datasets_naming_outside_graphs_never_fetch(engine_name, canary, secret, watch,
+                                                    memory, oxigraph):
+    """On the real engines: FROM, FROM NAMED and protocol datasets naming the canary server
+    or the secret file are refused (`UnknownGraph`), and nothing is contacted or opened."""
+    from kzgraph.dataset import Dataset, UnknownGraph
+
+    engine = {"memory": memory, "oxigraph": oxigraph}[engine_name]
+    targets = [f"{canary.url}data.ttl", canary.url, secret.resolve().as_uri(),
+               "file:///etc/passwd"]
+    known = "https://w3id.org/kzgraph/graph/src-internet-shutdowns"
+    for target in targets:
+        for text in (f"SELECT * FROM <{target}> WHERE {{ ?s ?p ?o }}",
+                     f"SELECT * FROM <{known}> FROM NAMED <{target}> "
+                     "WHERE { GRAPH ?g { ?s ?p ?o } }",
+                     f"ASK FROM <{target}> {{ ?s ?p ?o }}"):
+            with pytest.raises(UnknownGraph, match="unknown graph"):
+                sparql.run(engine, text)
+        for dataset in (Dataset((target,), ()), Dataset((), (target,)),
+                        Dataset((known,), (target,))):
+            with pytest.raises(UnknownGraph, match="unknown graph"):
+                sparql.run(engine, "ASK { ?s ?p ?o }", dataset=dataset)
+        # the protocol's dataset replaces the text's FROM, but is checked the same way
+        with pytest.raises(UnknownGraph):
+            sparql.run(engine, f"ASK FROM <{known}> {{ ?s ?p ?o }}",
+                       dataset=Dataset((target,), ()))
     watch.assert_quiet(canary)
 
 
@@ -386,9 +426,13 @@ def test_hostile_queries_over_http(client, queries, canary, watch):
         assert response.status_code == 403
     response = client.post("/sparql", data={"update": "DROP ALL"})
     assert response.status_code == 403
-    response = client.get("/sparql", params={"query": "ASK {}",
-                                              "default-graph-uri": canary.url})
-    assert response.status_code == 400
+    for name in ("default-graph-uri", "named-graph-uri"):
+        for target in (canary.url, f"{canary.url}data.ttl", "file:///etc/passwd"):
+            response = client.get("/sparql", params={"query": "ASK {}", name: target})
+            assert response.status_code == 400, response.text
+            assert "unknown graph" in response.text
+            response = client.post("/sparql", data={"query": "ASK {}", name: target})
+            assert response.status_code == 400, response.text
     for media in ("application/rdf+xml", "application/ld+json", "text/turtle"):
         response = client.post("/sparql", content=XXE.format(url=canary.url, secret="x"),
                                headers={"Content-Type": media})

@@ -45,9 +45,19 @@ def test_update_refused(text):
     "SELECT * FROM <http://example.org/remote.ttl> WHERE { ?s ?p ?o }",
     "SELECT * FROM NAMED <file:///etc/passwd> WHERE { GRAPH ?g { ?s ?p ?o } }",
 ])
-def test_dataset_clause_refused(text):
-    with pytest.raises(QueryRefused, match="FROM"):
-        sparql.prepare(text)
+def test_dataset_clause_of_an_unknown_graph_refused(text, kg):
+    """FROM / FROM NAMED may name only the graph's own named graphs: anything else is an
+    UnknownGraph naming the IRI and listing the known graphs."""
+    from kzgraph.dataset import UnknownGraph
+
+    prepared = sparql.prepare(text)  # well-formed: the vetting keeps the dataset clause
+    assert prepared.dataset is not None and not prepared.dataset.is_service
+    with pytest.raises(UnknownGraph) as caught:
+        sparql.run(kg.engine, text)
+    message = str(caught.value)
+    iri = (prepared.dataset.default or prepared.dataset.named)[0]
+    assert f"<{iri}>" in message
+    assert "https://w3id.org/kzgraph/graph/src-internet-shutdowns" in message
 
 
 def test_unknown_prefix_is_a_clear_error():
