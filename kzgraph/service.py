@@ -1,10 +1,11 @@
 """The SPARQL 1.1 Service Description of ``kzgraph serve``'s endpoint: what ``GET /sparql``
 without a query answers (https://www.w3.org/TR/sparql11-service-description/).
 
-It is built from the API, never written by hand: the named graphs are `KZGraph.graphs()`, the
-triple counts come from the stored query ``queries/api/graph-sizes.rq`` run through the query
-runner, the result formats are those `kzgraph.protocol` negotiates. It claims only what the
-server does: SPARQL 1.1 Query (no Update language: the server is read-only), the union
+It is built from the API, never written by hand: the named graphs are `KZGraph.graphs()`;
+the triple counts come from stored queries run through the query runner
+(``queries/graphs.rq``, what ``kzgraph graphs`` prints, and
+``queries/api/default-graph-size.rq``); the result formats are those `kzgraph.protocol`
+negotiates. It claims only what the server does: SPARQL 1.1 Query (no Update language: the server is read-only), the union
 default graph, no federated query (SERVICE is refused), no dereferencing of IRIs.
 
 Nodes other than the service are IRIs under the endpoint (``<endpoint#dataset>``, ...), not
@@ -37,17 +38,14 @@ COMMENT = (
 
 
 def graph_sizes(kg) -> tuple[int, dict[str, int]]:
-    """(distinct triples of the default graph, {named graph IRI: triples}), from the stored
-    query ``graph-sizes`` through the query runner."""
+    """(distinct triples of the default graph, {named graph IRI: triples}): the stored
+    queries ``default-graph-size`` (``queries/api``) and ``graphs`` (what ``kzgraph graphs``
+    prints), through the query runner."""
     from . import api_queries
 
-    default, named = 0, {}
-    for row in api_queries.rows(kg, "graph-sizes"):
-        if row["graph"] is None:
-            default = int(row["triples"])
-        else:
-            named[row["graph"]] = int(row["triples"])
-    return default, named
+    (row,) = api_queries.rows(kg, "default-graph-size")
+    named = {str(r["graph"]): int(r["triples"]) for r in kg.graph_table()}
+    return int(row["triples"]), named
 
 
 def result_formats() -> list[str]:
