@@ -184,3 +184,16 @@ def test_same_bytes_in_fresh_processes(tmp_path):
         assert done.returncode == 0, done.stderr.decode()[-2000:]
         outs.append(done.stdout)
     assert outs[0] == outs[1] and b"sd:Service" in outs[0]
+
+
+def test_same_description_on_both_engines(memory, oxigraph, kg):
+    """rdflib in memory and Oxigraph (each built straight from the files) describe the same
+    dataset in the same bytes as the served graph."""
+    from kzgraph.graph import KZGraph
+    from kzgraph.service import serialize
+
+    endpoint = "http://127.0.0.1:8000/sparql"
+    texts = {name: serialize(KZGraph(engine), endpoint, "ttl")
+             for name, engine in (("memory", memory), ("oxigraph", oxigraph), ("served", kg.engine))}
+    assert texts["memory"] == texts["oxigraph"] == texts["served"]
+    assert b"void:triples 5766" in texts["memory"]
