@@ -59,8 +59,12 @@ class MemoryEngine:
     def dataset(self):
         """The rdflib Dataset: ``graph`` as the default graph, plus the named graphs."""
         if self._dataset is None:
+            import warnings
+
             import rdflib
 
+            # rdflib's own GRAPH evaluation calls its deprecated Dataset.contexts()
+            warnings.filterwarnings("ignore", r"Dataset\.\w+ is deprecated", DeprecationWarning)
             named = self.named_parts()
             ds = rdflib.Dataset(default_union=False)
             default = ds.default_graph
@@ -240,8 +244,10 @@ class OxigraphEngine:
 
         from .sparql import QuerySyntaxError
 
-        options = {}
-        if dataset is not None:
+        store, options = self.store, {}
+        if dataset is not None and len(dataset.default) > 1:
+            store = self._merged(dataset)  # the merge, and the named graphs, on their own
+        elif dataset is not None:
             import pyoxigraph
 
             options = {"default_graph": [pyoxigraph.NamedNode(g) for g in dataset.default],
@@ -249,8 +255,7 @@ class OxigraphEngine:
         try:
             from .sparql import BASE_IRI
 
-            return self.store.query(self.text(prepared, bindings), base_iri=BASE_IRI,
-                                    **options)
+            return store.query(self.text(prepared, bindings), base_iri=BASE_IRI, **options)
         except SyntaxError as exc:
             first = str(exc).split("\n", 1)[0]
             match = re.match(r"error at (\d+):(\d+): (.*)", first)
@@ -258,6 +263,30 @@ class OxigraphEngine:
                 raise QuerySyntaxError(f"Oxigraph refuses the query: {first[:300]}") from None
             raise QuerySyntaxError(f"Oxigraph refuses the query: {match.group(3)[:300]}",
                                    int(match.group(1)), int(match.group(2))) from None
+
+    def _merged(self, dataset):
+        """An in-memory store holding the RDF merge of ``dataset``'s default graphs as its
+        default graph and its named graphs: Oxigraph 0.5 answers a default graph of several
+        graphs with a triple they share once per graph (oxigraph issue #1919), where SPARQL
+        asks for their merge (a set). Kept for the last few datasets."""
+        import pyoxigraph
+
+        cache = self.__dict__.setdefault("_merges", {})
+        if dataset in cache:
+            return cache[dataset]
+        merged = pyoxigraph.Store()
+        default = pyoxigraph.DefaultGraph()
+        for graph in dataset.default:
+            merged.extend(pyoxigraph.Quad(q.subject, q.predicate, q.object, default)
+                          for q in self.store.quads_for_pattern(None, None, None,
+                                                                pyoxigraph.NamedNode(graph)))
+        for graph in dataset.named:
+            merged.extend(self.store.quads_for_pattern(None, None, None,
+                                                       pyoxigraph.NamedNode(graph)))
+        while len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[dataset] = merged
+        return merged
 
     @staticmethod
     def text(prepared: Prepared, bindings: dict) -> str:
