@@ -8,7 +8,8 @@ named graphs, `kzgraph.dataset`), so the server never writes and never makes an 
 here (400/403 at once, verdicts cached by text) and evaluated in worker *processes*
 (`kzgraph.workers`), each with the validated graph in an in-memory Oxigraph store, at most
 ``workers`` at a time; a worker writes SELECT/ASK answers with Oxigraph's own serialiser.
-The answer is complete before the status line is sent. Limits (see the README's behaviour
+The answer is complete before the status line is sent. ``GET /sparql`` without a query
+answers the service description (`kzgraph.service`). Limits (see the README's behaviour
 table):
 
 * a query that takes longer than ``timeout`` seconds → 503 with ``Retry-After``; its worker
