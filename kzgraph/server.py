@@ -288,7 +288,8 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         except (HTTPError, KzGraphError) as exc:
             return error(exc)
 
-    described: dict = {}  # (endpoint, format) → bytes, for a few endpoints (Host headers)
+    described: dict = {}  # (endpoint, format) → bytes, for a few endpoints (Host headers);
+    # the triple counts behind it are counted once
 
     async def service_description(request: Request) -> Response:
         """GET /sparql without a query: the SPARQL 1.1 Service Description (`kzgraph.service`)
@@ -305,7 +306,9 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         key = (str(request.base_url) + "sparql", GRAPH_TYPES[media])
         body = described.get(key)
         if body is None:
-            body = await run_in_threadpool(service.serialize, kg, *key)
+            sizes = await run_in_threadpool(cached, "graph sizes",
+                                            lambda: service.graph_sizes(kg))
+            body = await run_in_threadpool(service.serialize, kg, *key, sizes)
             if len(described) < 64:
                 described[key] = body
         charset = "" if media == "application/ld+json" or media.endswith("+xml") \

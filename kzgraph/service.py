@@ -55,9 +55,9 @@ def result_formats() -> list[str]:
     return sorted(FORMAT_IRIS[key] for key in FORMAT_TYPES)
 
 
-def describe(kg, endpoint: str):
+def describe(kg, endpoint: str, sizes: tuple[int, dict[str, int]] | None = None):
     """The service description of the endpoint at ``endpoint`` serving ``kg``, as an rdflib
-    Graph."""
+    Graph; ``sizes`` is `graph_sizes` when the caller already has it."""
     import rdflib
     from rdflib import RDF, RDFS, Literal, URIRef
     from rdflib.namespace import XSD
@@ -75,7 +75,7 @@ def describe(kg, endpoint: str):
     for iri in result_formats():
         g.add((service, sd.resultFormat, URIRef(iri)))
 
-    default_triples, sizes = graph_sizes(kg)
+    default_triples, sizes = sizes or graph_sizes(kg)
     dataset = URIRef(endpoint + "#dataset")
     g.add((service, sd.defaultDataset, dataset))
     g.add((dataset, RDF.type, sd.Dataset))
@@ -95,8 +95,9 @@ def describe(kg, endpoint: str):
     return g
 
 
-def serialize(kg, endpoint: str, fmt: str) -> bytes:
+def serialize(kg, endpoint: str, fmt: str,
+              sizes: tuple[int, dict[str, int]] | None = None) -> bytes:
     """The description in ``fmt`` (ttl, nt, jsonld, rdfxml) through `kzgraph.formats`."""
     from .formats import graph_bytes
 
-    return graph_bytes(describe(kg, endpoint), fmt, PREFIXES)
+    return graph_bytes(describe(kg, endpoint, sizes), fmt, PREFIXES)
