@@ -197,3 +197,44 @@ def test_same_description_on_both_engines(memory, oxigraph, kg):
              for name, engine in (("memory", memory), ("oxigraph", oxigraph), ("served", kg.engine))}
     assert texts["memory"] == texts["oxigraph"] == texts["served"]
     assert b"void:triples 5766" in texts["memory"]
+
+
+def _readme_http_examples():
+    """(form fields, shown CSV) of each curl example in the README's "One source, or sources
+    side by side" section."""
+    import re
+    import shlex
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### One source, or sources side by side", 1)[1].split("\n### ", 1)[0]
+    variables = {}
+    examples = []
+    for block in re.findall(r"```console\n(.*?)```", section, re.S):
+        for command in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            if command.startswith("Q="):
+                variables["Q"] = shlex.split(command[2:])[0]
+                continue
+            head, _, shown = command.partition("http://127.0.0.1:8000/sparql\n")
+            if not head.startswith("curl") or "--data-urlencode" not in head:
+                continue
+            words = shlex.split(head.replace("\\\n", " "))
+            fields = [w.split("=", 1) for i, w in enumerate(words)
+                      if i and words[i - 1] == "--data-urlencode"]
+            fields = [(k, variables["Q"] if v == "$Q" else v) for k, v in fields]
+            examples.append((fields, shown.strip()))
+    return examples
+
+
+def test_readme_http_examples_are_current(port):  # noqa: F811
+    """The README's curl examples (default-graph-uri, named-graph-uri) give the CSV shown."""
+    from urllib.parse import urlencode
+
+    examples = _readme_http_examples()
+    assert len(examples) == 3
+    for fields, shown in examples:
+        assert shown.count("\n") >= 2 and any(k.endswith("graph-uri") for k, _ in fields)
+        body = urlencode(fields).encode()
+        answer = get(port, method="POST", accept="text/csv", body=body,
+                     headers=["Content-Type: application/x-www-form-urlencoded"])
+        assert answer.status == 200, answer.body
+        assert answer.body.decode().replace("\r\n", "\n").strip() == shown, fields
