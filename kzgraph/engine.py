@@ -59,12 +59,8 @@ class MemoryEngine:
     def dataset(self):
         """The rdflib Dataset: ``graph`` as the default graph, plus the named graphs."""
         if self._dataset is None:
-            import warnings
-
             import rdflib
 
-            # rdflib's own GRAPH evaluation calls its deprecated Dataset.contexts()
-            warnings.filterwarnings("ignore", r"Dataset\.\w+ is deprecated", DeprecationWarning)
             named = self.named_parts()
             ds = rdflib.Dataset(default_union=False)
             default = ds.default_graph
@@ -80,10 +76,23 @@ class MemoryEngine:
     def query(self, prepared: Prepared, bindings: dict, dataset=None) -> QueryResult:
         target, query = self.graph, prepared.algebra
         if dataset is not None or _has_graph_pattern(query.algebra):
+            import warnings
+
             target = self.dataset
             if dataset is not None:
                 query = _with_dataset(query, dataset)
-        result = target.query(query, initBindings=rdflib_bindings(bindings))
+            with warnings.catch_warnings():
+                # rdflib's own Dataset evaluation calls its deprecated default_context and
+                # contexts() once per pattern: thousands of warnings no caller can act on
+                warnings.filterwarnings("ignore", r"Dataset\.\w+ is deprecated",
+                                        DeprecationWarning)
+                return self._result(prepared, target.query(
+                    query, initBindings=rdflib_bindings(bindings)))
+        return self._result(prepared, target.query(query, initBindings=rdflib_bindings(bindings)))
+
+    @staticmethod
+    def _result(prepared: Prepared, result) -> QueryResult:
+        """rdflib's result as a `QueryResult` (read inside the caller's warning filter)."""
         if prepared.form == "ASK":
             return QueryResult("ASK", boolean=bool(result.askAnswer))
         if prepared.form in ("CONSTRUCT", "DESCRIBE"):

@@ -4,7 +4,8 @@ stored queries, linked-data pages for every ``kz:`` IRI, dataset downloads and a
 A thin Starlette layer over the Python API: every query is vetted by the query runner
 (`kzgraph.sparql.prepare`, the first step of `kzgraph.sparql.run`: no update, LOAD or SERVICE;
 FROM / FROM NAMED and ``default-graph-uri`` / ``named-graph-uri`` may name only the graph's own
-named graphs, `kzgraph.dataset`), so the server never writes and never makes an outbound request. Queries are vetted
+named graphs, `kzgraph.dataset`), so the server never writes and never makes an outbound
+request. Queries are vetted
 here (400/403 at once, verdicts cached by text) and evaluated in worker *processes*
 (`kzgraph.workers`), each with the validated graph in an in-memory Oxigraph store, at most
 ``workers`` at a time; a worker writes SELECT/ASK answers with Oxigraph's own serialiser.
@@ -331,17 +332,23 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         try:
             name = request.path_params["name"]
             pairs = parse_pairs(request.scope.get("query_string", b""), "query string")
-            values, fmt = {}, None
+            values, fmt, graphs = {}, None, {"default-graph-uri": [], "named-graph-uri": []}
             for key, value in pairs:
                 if key == "format":
                     fmt = value
+                elif key in graphs:  # a dataset, as on /sparql
+                    graphs[key].append(value)
                 elif key in values:
                     raise HTTPError(400, f"parameter {key!r} is given more than once")
                 else:
                     values[key] = value
             stored = catalog.pick(queries, name)
             bindings = catalog.bindings(stored, values)
-            return await answer(request, stored.text, bindings, fmt, filename=name)
+            from .dataset import Dataset
+
+            dataset = Dataset.request(graphs["default-graph-uri"], graphs["named-graph-uri"])
+            return await answer(request, stored.text, bindings, fmt, filename=name,
+                                dataset=dataset)
         except (HTTPError, KzGraphError) as exc:
             return error(exc)
 

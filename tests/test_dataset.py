@@ -392,3 +392,35 @@ def test_http_unknown_graph_is_400_naming_the_known_graphs(client):
             assert response.status_code == 400, response.text
             assert "unknown graph <" in response.text and SHUTDOWNS in response.text
             assert "Traceback" not in response.text
+
+
+def test_inferred_graph_with_reasoning_is_that_of_the_export(kg):
+    """With reasoning the OWL RL closure is its own named graph, holding exactly the quads
+    `kzgraph export --format nq --inferred` puts in it; the default graph is still the union."""
+    import kzgraph
+    from kzgraph import export
+
+    inferred = GRAPH_NS + "inferred"
+    lines = export.export(kg, "nq", inferred=True).decode("utf-8").splitlines()
+    expected = sum(1 for line in lines if line.endswith(f"<{inferred}> ."))
+    assert expected > 1000
+    for engine in ("oxigraph", "memory"):
+        reasoned = kzgraph.load(reasoning=True, engine=engine)
+        assert inferred in reasoned.graphs() and len(reasoned.graphs()) == 21
+        assert reasoned.query(COUNT, graphs=["inferred"]) == [{"n": expected}], engine
+        assert len(reasoned) == 5766 + expected
+        assert reasoned.query(COUNT, graphs=[SHUTDOWNS]) == kg.query(COUNT, graphs=[SHUTDOWNS])
+
+
+def test_http_stored_query_on_one_section(client, engines):
+    """/queries/NAME takes default-graph-uri / named-graph-uri as /sparql does."""
+    response = client.get("/queries/class-counts", params={"default-graph-uri": SHUTDOWNS},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    rows = {b["class"]["value"]: int(b["count"]["value"])
+            for b in response.json()["results"]["bindings"]}
+    expected = {r["class"]: r["count"]
+                for r in engines["oxigraph"].query("class-counts", graphs=[SHUTDOWNS])}
+    assert rows == expected and rows["https://w3id.org/kzgraph/ontology#InternetShutdown"] == 9
+    response = client.get("/queries/class-counts", params={"named-graph-uri": "http://x.org/g"})
+    assert response.status_code == 400 and "unknown graph" in response.text

@@ -349,6 +349,10 @@ def test_random_requests(client, request_):
         assert response.status_code == expected, (text, response.status_code, response.text)
         assert response.text.strip()
     else:  # a valid query: an answer, or a refusal of its size or time — never a crash
+        # (or rdflib's grammar accepts what Oxigraph's refuses, e.g. an unbound variable
+        # projected beside GROUP BY: a 400 with Oxigraph's position, as on the command line)
+        if response.status_code == 400 and "Oxigraph refuses the query" in response.text:
+            return
         assert response.status_code in (200, 406, 413, 503), (text, response.text)
 
 

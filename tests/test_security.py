@@ -269,6 +269,19 @@ def test_memory_engine_never_loads_from_graphs(canary, secret, watch, memory):
     watch.assert_quiet(canary)
 
 
+def test_oxigraph_engine_never_loads_from_graphs(canary, secret, watch, oxigraph):
+    """Defence in depth: a FROM / FROM NAMED that skipped the vetting reaches Oxigraph, which
+    reads only its own store (an empty graph for an IRI it lacks) and fetches nothing."""
+    from kzgraph.sparql import Prepared
+
+    text = (f"SELECT (COUNT(*) AS ?n) FROM <{canary.url}x.ttl> FROM <{secret.resolve().as_uri()}> "
+            f"FROM NAMED <{canary.url}named.ttl> WHERE {{ {{ ?s ?p ?o }} UNION "
+            "{ GRAPH ?g { ?s ?p ?o } } }")
+    result = oxigraph.query(Prepared(text, "SELECT", ("n",)), {})
+    assert int(result.rows[0][0]) == 0
+    watch.assert_quiet(canary)
+
+
 # -- files that would fetch or expand ---------------------------------------------------------
 
 XXE = """<?xml version="1.0"?>
