@@ -262,7 +262,9 @@ class OxigraphEngine:
             options = {"default_graph": [pyoxigraph.NamedNode(g) for g in dataset.default],
                        "named_graphs": [pyoxigraph.NamedNode(g) for g in dataset.named]}
         try:
-            return store.query(self.text(prepared, bindings), **options)
+            from .sparql import BASE_IRI
+
+            return store.query(self.text(prepared, bindings), base_iri=BASE_IRI, **options)
         except SyntaxError as exc:
             first = str(exc).split("\n", 1)[0]
             match = re.match(r"error at (\d+):(\d+): (.*)", first)

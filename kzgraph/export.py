@@ -8,11 +8,11 @@ from pathlib import Path
 from .namespaces import PREFIXES
 
 
-def _with_prefixes(graph):
+def _with_prefixes(graph, extra: dict | None = None):
     import rdflib
 
     out = rdflib.Graph(bind_namespaces="none")
-    for prefix, iri in {**PREFIXES, **EXTRA_PREFIXES}.items():
+    for prefix, iri in {**PREFIXES, **EXTRA_PREFIXES, **(extra or {})}.items():
         out.bind(prefix, iri)
     for triple in graph:
         out.add(triple)
@@ -24,15 +24,17 @@ EXTRA_PREFIXES = {"dcat": "http://www.w3.org/ns/dcat#", "foaf": "http://xmlns.co
                   "void": "http://rdfs.org/ns/void#"}
 
 
-def to_turtle(graph) -> bytes:
-    """Turtle with kzgraph's fixed prefixes, subjects and predicates sorted: the same graph
-    gives the same bytes on every run (the graph has no blank nodes but RDF lists)."""
+def to_turtle(graph, prefixes: dict | None = None) -> bytes:
+    """Turtle with kzgraph's fixed prefixes (and ``prefixes``), subjects and predicates
+    sorted: the same graph gives the same bytes on every run (the graph has no blank nodes
+    but RDF lists)."""
     from .loader import lexical_forms
 
     # canon=True writes N-Triples and parses them back with rdflib's parser, which has no
     # per-call switch: without the scope, "…Z" would come back as "…+00:00"
     with lexical_forms():
-        return _with_prefixes(graph).serialize(format="longturtle", encoding="utf-8", canon=True)
+        return _with_prefixes(graph, prefixes).serialize(format="longturtle", encoding="utf-8",
+                                                         canon=True)
 
 
 def to_ntriples(graph) -> bytes:
@@ -279,16 +281,16 @@ def to_jsonld(graph, inferred=None) -> bytes:
     return (json.dumps(out, indent=1, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
 
 
-def to_rdfxml(graph) -> bytes:
+def to_rdfxml(graph, prefixes: dict | None = None) -> bytes:
     """RDF/XML (triples only: named graphs are not expressible), subjects and properties in
-    sorted order, fixed prefixes."""
+    sorted order, fixed prefixes (and ``prefixes``)."""
     import rdflib
 
     from .namespaces import PREFIXES
 
     canon = _canonical(graph)
     out = rdflib.Graph(store="SimpleMemory", bind_namespaces="none")
-    for prefix, iri in {**PREFIXES, **EXTRA_PREFIXES}.items():
+    for prefix, iri in {**PREFIXES, **EXTRA_PREFIXES, **(prefixes or {})}.items():
         out.bind(prefix, iri)
     for triple in sorted(canon):
         out.add(triple)

@@ -217,20 +217,21 @@ def rdf(result: QueryResult, fmt: str) -> str:
     return graph_bytes(result.graph, fmt).decode("utf-8")
 
 
-def graph_bytes(graph, fmt: str) -> bytes:
+def graph_bytes(graph, fmt: str, prefixes: dict | None = None) -> bytes:
     """An rdflib graph as ttl, nt, jsonld or rdfxml bytes, deterministic in every format
-    (JSON-LD: keys and arrays sorted as in the export)."""
+    (JSON-LD: keys and arrays sorted as in the export); ``prefixes`` are bound besides
+    kzgraph's own."""
     import json
 
     from .export import _sort_json, _with_prefixes, to_ntriples, to_rdfxml, to_turtle
 
     if fmt == "ttl":
-        return to_turtle(graph)
+        return to_turtle(graph, prefixes)
     if fmt == "nt":
         return to_ntriples(graph)
     if fmt == "rdfxml":
-        return to_rdfxml(graph)
-    text = _with_prefixes(graph).serialize(format="json-ld", auto_compact=True, encoding="utf-8")
+        return to_rdfxml(graph, prefixes)
+    text = _with_prefixes(graph, prefixes).serialize(format="json-ld", auto_compact=True, encoding="utf-8")
     return (json.dumps(_sort_json(json.loads(text)), indent=2, ensure_ascii=False)
             + "\n").encode("utf-8")
 

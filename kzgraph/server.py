@@ -9,7 +9,8 @@ request. Queries are vetted
 here (400/403 at once, verdicts cached by text) and evaluated in worker *processes*
 (`kzgraph.workers`), each with the validated graph in an in-memory Oxigraph store, at most
 ``workers`` at a time; a worker writes SELECT/ASK answers with Oxigraph's own serialiser.
-The answer is complete before the status line is sent. Limits (see the README's behaviour
+The answer is complete before the status line is sent. ``GET /sparql`` without a query
+answers the service description (`kzgraph.service`). Limits (see the README's behaviour
 table):
 
 * a query that takes longer than ``timeout`` seconds → 503 with ``Retry-After``; its worker
@@ -281,12 +282,39 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
                         raise HTTPError(413, f"the request body is over {MAX_BODY} bytes")
                     chunks.append(chunk)
                 body = b"".join(chunks)
-            elif not pairs and "text/html" in request.headers.get("accept", ""):
-                return RedirectResponse("/", status_code=303)
+            elif not raw:
+                return await service_description(request)
             asked = query_from(request.method, pairs, request.headers.get("content-type"), body)
             return await answer(request, asked.query, {}, asked.fmt, dataset=asked.dataset)
         except (HTTPError, KzGraphError) as exc:
             return error(exc)
+
+    described: dict = {}  # (endpoint, format) → bytes, for a few endpoints (Host headers);
+    # the triple counts behind it are counted once
+
+    async def service_description(request: Request) -> Response:
+        """GET /sparql without a query: the SPARQL 1.1 Service Description (`kzgraph.service`)
+        in the RDF format ``Accept`` asks for; browsers are sent to the query page."""
+        from . import service
+
+        media = negotiate(request.headers.get("accept"), [*GRAPH_TYPES, "text/html"])
+        if media == "text/html":
+            return RedirectResponse("/", status_code=303)
+        if media is None:
+            return PlainTextResponse("this is a SPARQL endpoint: send a query, or ask for its "
+                                     "service description as one of " + ", ".join(GRAPH_TYPES)
+                                     + "\n", 406)
+        key = (str(request.base_url) + "sparql", GRAPH_TYPES[media])
+        body = described.get(key)
+        if body is None:
+            sizes = await run_in_threadpool(cached, "graph sizes",
+                                            lambda: service.graph_sizes(kg))
+            body = await run_in_threadpool(service.serialize, kg, *key, sizes)
+            if len(described) < 64:
+                described[key] = body
+        charset = "" if media == "application/ld+json" or media.endswith("+xml") \
+            else "; charset=utf-8"
+        return Response(body, headers={"Content-Type": media + charset, "Vary": "Accept"})
 
     async def list_queries(request: Request) -> Response:
         stored = list(queries.values())

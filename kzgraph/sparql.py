@@ -15,6 +15,9 @@ from typing import Any
 from .errors import InputError
 
 MAX_QUERY_LENGTH = 64 * 1024
+#: The base IRI of relative IRIs in a query without BASE (``<kcell>`` is kz:kcell), the same
+#: on every local engine; the SPARQL 1.1 Protocol leaves it to the service.
+BASE_IRI = "https://w3id.org/kzgraph/id/"
 
 
 class QuerySyntaxError(InputError):
@@ -180,7 +183,7 @@ def _vet(text: str) -> Prepared:
     if undeclared is not None:
         raise QuerySyntaxError(f"unknown prefix '{undeclared}:' (declare it with PREFIX)")
     try:
-        query = algebra.translateQuery(tree)
+        query = algebra.translateQuery(tree, base=BASE_IRI)
     except Exception as exc:  # bad aggregate, ... (undeclared prefixes are caught above)
         raise QuerySyntaxError(str(exc)) from None
 

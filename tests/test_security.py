@@ -522,3 +522,123 @@ def test_served_on_loopback_only():
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+# -- datasets naming a graph that is not one of kzgraph's: the CLI and the real server ----------
+#
+# FROM / FROM NAMED in the text, --graph on the command line, default-graph-uri /
+# named-graph-uri over HTTP, each pointing at the canary server (and at the canary file): a
+# clear refusal naming the known graphs, and not one connection. The servers and the console
+# script run in subprocesses, so the proof there is the canary listener, which sees every
+# process's connections.
+
+KNOWN_GRAPH = "https://w3id.org/kzgraph/graph/src-internet-shutdowns"
+
+
+def _dataset_targets(canary, secret) -> list[str]:
+    return [f"{canary.url}data.ttl", canary.url, secret.resolve().as_uri()]
+
+
+def _names_known_graphs(text: str, target: str) -> bool:
+    return f"unknown graph <{target}>" in text and KNOWN_GRAPH in text \
+        and "https://w3id.org/kzgraph/graph/ontology" in text
+
+
+@pytest.mark.parametrize("engine_name", ["memory", "oxigraph"])
+def test_query_command_never_fetches_a_dataset(engine_name, canary, secret, watch):
+    """``kzgraph query --sparql 'SELECT ... FROM <canary>'`` and ``--graph <canary>``: exit 2
+    with the known graphs named, nothing contacted or opened."""
+    from click.testing import CliRunner
+
+    from kzgraph import cli
+
+    runner = CliRunner()
+    for target in _dataset_targets(canary, secret)[::2]:
+        for args in (["query", "--sparql", f"SELECT * FROM <{target}> WHERE {{ ?s ?p ?o }}"],
+                     ["query", "--sparql", f"ASK FROM NAMED <{target}> {{ GRAPH ?g {{ ?s ?p ?o }} }}"],
+                     ["query", "--graph", target, "--sparql", "ASK { ?s ?p ?o }"],
+                     ["query", "--graph", KNOWN_GRAPH, "--graph", target, "ownership"]):
+            result = runner.invoke(cli.main, ["--engine", engine_name, *args])
+            assert result.exit_code == 2, (args, result.output)
+            assert "Traceback" not in result.output
+            assert _names_known_graphs(result.output, target), result.output
+    watch.assert_quiet(canary)
+
+
+@pytest.mark.parametrize("engine_name", ["memory", "oxigraph"])
+def test_console_script_never_fetches_a_dataset(engine_name, canary, secret):
+    """The console script's own fast path for stored queries (``kzgraph query NAME``, no
+    click) with ``--graph`` naming the canary: exit 2, the known graphs named, no connection."""
+    import os
+
+    for target in _dataset_targets(canary, secret)[:1]:
+        done = subprocess.run([str(Path(sys.executable).parent / "kzgraph"), "--engine",
+                               engine_name, "query", "ownership", "--graph", target],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600,
+                              env=dict(os.environ))
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr and _names_known_graphs(done.stderr, target)
+    canary.close()
+    assert canary.hits == []
+
+
+@pytest.fixture(params=["memory", "oxigraph"])
+def real_server(request):
+    """``kzgraph --engine ENGINE serve`` in a subprocess on a free loopback port."""
+    import os
+
+    from .conftest import free_port
+    from .test_server import wait_until_up
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kzgraph.cli", "--engine", request.param,
+                             "serve", "--port", str(port), "--workers", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ), cwd=ROOT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_up(base)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def test_served_datasets_never_fetch(real_server, canary, secret):
+    """On the real ``kzgraph serve`` (its worker processes included), on both engines: FROM,
+    FROM NAMED, default-graph-uri and named-graph-uri naming the canary server or the canary
+    file, by GET, form POST and direct POST → 400 naming the known graphs; the canary sees
+    no connection; a known graph still answers."""
+    httpx = pytest.importorskip("httpx")
+
+    url = real_server + "sparql"
+    for target in _dataset_targets(canary, secret):
+        responses = [
+            httpx.get(url, params={"query": f"ASK FROM <{target}> {{ ?s ?p ?o }}"}),
+            httpx.get(url, params={"query": f"SELECT * FROM NAMED <{target}> WHERE "
+                                            "{ GRAPH ?g { ?s ?p ?o } }"}),
+            httpx.post(url, content=f"ASK FROM <{KNOWN_GRAPH}> FROM <{target}> {{ }}",
+                       headers={"Content-Type": "application/sparql-query"}),
+        ]
+        for name in ("default-graph-uri", "named-graph-uri"):
+            responses += [
+                httpx.get(url, params={"query": "ASK {}", name: target}),
+                httpx.post(url, data={"query": "ASK {}", name: target}),
+                httpx.post(url, params={name: target}, content=b"ASK {}",
+                           headers={"Content-Type": "application/sparql-query"}),
+                # the protocol's dataset replaces FROM, and is vetted the same way
+                httpx.post(url, params=[("default-graph-uri", KNOWN_GRAPH), (name, target)],
+                           content=f"ASK FROM <{KNOWN_GRAPH}> {{ }}".encode(),
+                           headers={"Content-Type": "application/sparql-query"}),
+            ]
+        for response in responses:
+            assert response.status_code == 400, (response.request.url, response.text)
+            assert _names_known_graphs(response.text, target), response.text
+    known = httpx.get(url, params={"query": "ASK { ?s ?p ?o }", "default-graph-uri": KNOWN_GRAPH})
+    assert known.status_code == 200 and known.json()["boolean"] is True
+    canary.close()
+    assert canary.hits == [], f"the canary server was contacted: {canary.hits}"

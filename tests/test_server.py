@@ -179,7 +179,7 @@ REFUSALS = [
      "line 1, column"),
     ("unknown prefix", dict(params={"query": "SELECT * WHERE { ?s foo:bar ?o }"}), 400,
      "foo:"),
-    ("no query", dict(params={}), 400, "no query"),
+    ("no query", dict(params={"format": "json"}), 400, "no query"),  # none: the service description
     ("two queries", dict(params=[("query", ASK), ("query", ASK)]), 400, "more than once"),
     ("update= form", dict(method="POST", data={"update": "INSERT DATA { <a:b> <a:c> <a:d> }"}),
      403, "read-only"),

@@ -491,6 +491,86 @@ def test_rdflib_reads_a_linked_data_page(client_results, entity):
     assert any(line.startswith(label) for line in page), page[:5]
 
 
+# -- SPARQLWrapper datasets: addDefaultGraph / addNamedGraph against kzgraph serve ------------
+
+GRAPH = "https://w3id.org/kzgraph/graph/"
+SHUTDOWNS, LEAD = GRAPH + "src-internet-shutdowns", GRAPH + "src-telecom-lead"
+DATASET_QUERIES = {
+    # one source alone: the labels the shutdowns section's facts carry
+    "default": ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                "SELECT ?s ?label WHERE { ?s rdfs:label ?label } ORDER BY ?s ?label"),
+    # sources side by side: triples per named graph
+    "named": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+    "ask": "ASK { GRAPH ?g { <https://w3id.org/kzgraph/id/kcell> ?p ?o } }",
+}
+#: (query, SPARQLWrapper default graphs, named graphs, HTTP method, kzgraph query --graph ...)
+DATASET_CASES = [
+    ("default", [SHUTDOWNS], [], "GET", [SHUTDOWNS]),
+    ("default", [SHUTDOWNS], [], "POST", [SHUTDOWNS]),
+    ("named", [], [SHUTDOWNS, LEAD], "GET", [SHUTDOWNS, LEAD]),
+    ("named", [SHUTDOWNS, LEAD], [SHUTDOWNS, LEAD], "POST", [SHUTDOWNS, LEAD]),
+    ("ask", [], [SHUTDOWNS], "GET", [SHUTDOWNS]),
+    ("ask", [], [GRAPH + "src-telecom-satellite"], "GET", [GRAPH + "src-telecom-satellite"]),
+]
+
+DATASET_CLIENT = r"""
+import json, sys
+from SPARQLWrapper import GET, JSON, POST, SPARQLWrapper
+
+base = sys.argv[1]
+queries, cases = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+out = []
+for query, defaults, named, method, _ in cases:
+    sw = SPARQLWrapper(base + "sparql")
+    sw.setQuery(queries[query])
+    sw.setReturnFormat(JSON)
+    sw.setMethod(GET if method == "GET" else POST)
+    for iri in defaults:
+        sw.addDefaultGraph(iri)
+    for iri in named:
+        sw.addNamedGraph(iri)
+    out.append(sw.query().convert())
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def dataset_answers(server) -> list:
+    """SPARQLWrapper's answer for every dataset case (in a fresh interpreter), beside
+    ``kzgraph query --graph ... --sparql ... --format json``'s."""
+    got = stock_python(DATASET_CLIENT, server, json.dumps(DATASET_QUERIES),
+                       json.dumps(DATASET_CASES))
+    expected = []
+    for query, _, _, _, graphs in DATASET_CASES:
+        args = [a for g in graphs for a in ("--graph", g)]
+        proc = run(KZGRAPH, "query", *args, "--sparql", DATASET_QUERIES[query], "--format", "json")
+        assert proc.returncode == 0, proc.stderr
+        expected.append(json.loads(proc.stdout))
+    return list(zip(got, expected))
+
+
+@pytest.mark.parametrize("index", range(len(DATASET_CASES)),
+                         ids=[f"{c[0]}-{c[3]}-{len(c[1])}d{len(c[2])}n" for c in DATASET_CASES])
+def test_sparqlwrapper_datasets_answer_like_kzgraph_query_graph(dataset_answers, index, exports):
+    """addDefaultGraph / addNamedGraph (GET and POST) give ``kzgraph query --graph``'s answer;
+    the named-graph counts are those of the N-Quads export, the one-source labels a strict
+    part of the whole graph's."""
+    got, expected = dataset_answers[index]
+    assert got == expected
+    query = DATASET_CASES[index][0]
+    if query == "named":
+        counts = {b["g"]["value"]: int(b["n"]["value"]) for b in got["results"]["bindings"]}
+        quads = [line for line in exports["nq"].read_text(encoding="utf-8").splitlines() if line]
+        assert counts == {g: sum(1 for q in quads if q.endswith(f"<{g}> .")) for g in (SHUTDOWNS, LEAD)}
+    elif query == "default":
+        label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+        in_export = [line for line in exports["nq"].read_text(encoding="utf-8").splitlines()
+                     if f" {label} " in line and line.endswith(f"<{SHUTDOWNS}> .")]
+        assert len(got["results"]["bindings"]) == len(in_export) == 81  # of the graph's 920
+    else:  # Kcell appears in the shutdowns section, not in the satellite one
+        assert got["boolean"] is (DATASET_CASES[index][2] == [SHUTDOWNS])
+
+
 # -- kzgraph in a user's process: rdflib's defaults stay as they were ---------------------------
 
 IN_USER_PROCESS = r'''
