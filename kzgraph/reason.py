@@ -14,7 +14,7 @@ last_reasoner = ""
 
 
 def _owlrl(graph) -> tuple[object, list[str]]:
-    """owlrl's closure of a copy of ``graph`` (an rdflib Graph) and its error messages."""
+    """owlrl's closure of a copy of ``graph`` (triples) and its error messages."""
     import owlrl
     import rdflib
 
@@ -27,25 +27,25 @@ def _owlrl(graph) -> tuple[object, list[str]]:
     return work, errors
 
 
-def useful(graph, triples) -> set:
-    """The ``triples`` of a closure worth keeping: not in ``graph``, and no trivial ones
+def useful(base: set, triples) -> set:
+    """The ``triples`` of a closure worth keeping: not in ``base``, and no trivial ones
     (literal or blank subjects, blank objects, reflexive, owl:Thing/rdfs:Resource, types of
     IRIs outside kzgraph, sameAs/equivalences, owlrl's error messages)."""
     import rdflib
     from rdflib import OWL as O, RDF, RDFS, BNode, Literal
 
-    dropped = (O.sameAs, O.equivalentClass, O.equivalentProperty)
+    dropped = {O.sameAs, O.equivalentClass, O.equivalentProperty}
+    trivial, a, uri = {O.Thing, RDFS.Resource}, RDF.type, rdflib.URIRef
     out = set()
-    for s, p, o in triples:
-        if isinstance(s, (Literal, BNode)) or isinstance(o, BNode) or (s, p, o) in graph:
+    for t in triples:
+        s, p, o = t
+        if t in base or isinstance(s, (Literal, BNode)) or isinstance(o, BNode):
             continue
-        if str(p).startswith(ERR) or s == o or o in (O.Thing, RDFS.Resource):
+        if p in dropped or s == o or o in trivial or p.startswith(ERR):
             continue
-        if p == RDF.type and isinstance(s, rdflib.URIRef) and not str(s).startswith("https://w3id.org/kzgraph/"):
+        if p == a and isinstance(s, uri) and not s.startswith("https://w3id.org/kzgraph/"):
             continue
-        if p in dropped:
-            continue
-        out.add((s, p, o))
+        out.add(t)
     return out
 
 
@@ -56,22 +56,24 @@ def closure(graph, reasoner: str = "owlrl"):
     ``graph`` is not changed."""
     import rdflib
 
-    triples, errors = _expand(graph, reasoner)
+    base = set(graph)
+    triples, errors = _expand(base, reasoner)
     inferred = rdflib.Graph()
-    for triple in sorted(useful(graph, triples)):
+    for triple in sorted(useful(base, triples)):
         inferred.add(triple)
     return inferred, errors
 
 
-def _expand(graph, reasoner: str):
+def _expand(base: set, reasoner: str):
+    """(closure, errors) of the triples ``base`` by ``reasoner``."""
     global last_reasoner
     from . import rl_rules
 
-    if reasoner == "rules" and rl_rules.supported(graph):
+    if reasoner == "rules" and rl_rules.supported(base):
         last_reasoner = "rules"
-        return rl_rules.expand(graph)
+        return rl_rules.expand(base)
     last_reasoner = "owlrl"
-    return _owlrl(graph)
+    return _owlrl(base)
 
 
 def consistency_problems(graph, inferred=None, errors=None, *, reasoner: str = "rules") -> list[str]:
@@ -81,26 +83,26 @@ def consistency_problems(graph, inferred=None, errors=None, *, reasoner: str = "
     here with ``reasoner`` when None)."""
     from rdflib import OWL as O, RDF
 
+    base = set(graph)
     if inferred is None:
-        triples, errors = _expand(graph, reasoner)
-        inferred = useful(graph, triples)
+        triples, errors = _expand(base, reasoner)
+        inferred = useful(base, triples)
     problems = list(errors or [])
     types: dict = {}
-    disjoint, groups, first, rest = set(), [], {}, {}
-    for s, p, o in (*graph, *inferred):
-        if p == RDF.type:
+    disjoint, groups, first, rest, members_of = set(), [], {}, {}, {}
+    a, all_disjoint, disjoint_with = RDF.type, O.AllDisjointClasses, O.disjointWith
+    for s, p, o in (*base, *inferred):
+        if p == a:
             types.setdefault(o, set()).add(s)
-            if o == O.AllDisjointClasses:
+            if o == all_disjoint:
                 groups.append(s)
-        elif p == O.disjointWith:
+        elif p == disjoint_with:
             disjoint.add((s, o))
         elif p == RDF.first:
             first.setdefault(s, o)
         elif p == RDF.rest:
             rest.setdefault(s, o)
-    members_of = {}
-    for s, p, o in (*graph, *inferred):
-        if p == O.members:
+        elif p == O.members:
             members_of.setdefault(s, o)
     problems += [f"{s} is a member of owl:Nothing" for s in types.get(O.Nothing, ())]
     for group in groups:

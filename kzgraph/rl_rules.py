@@ -39,20 +39,26 @@ UNSUPPORTED = tuple(OWL_ + name for name in (
 # that states it or owl:differentFrom (eq-diff*) goes to owlrl.
 
 
-def supported(graph) -> bool:
-    """Whether every OWL construct ``graph`` mentions is implemented here."""
+def supported(triples) -> bool:
+    """Whether every OWL construct the ``triples`` (an rdflib Graph or a set) mention is
+    implemented here."""
     from rdflib import URIRef
 
     names = {URIRef(name) for name in UNSUPPORTED}
-    return not any(s in names or p in names or o in names for s, p, o in graph)
+    terms = {s for s, _, _ in triples} | {p for _, p, _ in triples} | {o for _, _, o in triples}
+    return terms.isdisjoint(names)
 
 
 class _Closure:
-    """The triples and their indexes; `add` queues a new triple, `run` fires its rules."""
+    """The triples (terms numbered: ints hash and compare far faster than rdflib terms) and
+    their indexes; `add` queues a new triple, `run` fires its rules."""
 
     def __init__(self) -> None:
         from rdflib import OWL, RDF, RDFS
 
+        self.ids: dict = {}
+        self.terms: list = []
+        self.literals: set[int] = set()
         self.all: set = set()
         self.sp: dict = defaultdict(set)   # (s, p) → objects
         self.po: dict = defaultdict(set)   # (p, o) → subjects
@@ -61,20 +67,34 @@ class _Closure:
         self.o: dict = defaultdict(set)    # o → (s, p)
         self.todo: list = []
         self.errors: set[str] = set()
-        self.TYPE, self.SCO, self.SPO = RDF.type, RDFS.subClassOf, RDFS.subPropertyOf
-        self.DOM, self.RNG = RDFS.domain, RDFS.range
-        self.EQC, self.EQP, self.INV = OWL.equivalentClass, OWL.equivalentProperty, OWL.inverseOf
-        self.SAME = OWL.sameAs
-        self.CLASS, self.THING, self.NOTHING = OWL.Class, OWL.Thing, OWL.Nothing
-        self.FP, self.IFP = OWL.FunctionalProperty, OWL.InverseFunctionalProperty
-        self.SYMP, self.TRP = OWL.SymmetricProperty, OWL.TransitiveProperty
-        self.PROPS = (OWL.ObjectProperty, OWL.DatatypeProperty, RDF.Property)
+        n = self.id
+        self.TYPE, self.SCO, self.SPO = n(RDF.type), n(RDFS.subClassOf), n(RDFS.subPropertyOf)
+        self.DOM, self.RNG = n(RDFS.domain), n(RDFS.range)
+        self.EQC, self.EQP = n(OWL.equivalentClass), n(OWL.equivalentProperty)
+        self.INV, self.SAME = n(OWL.inverseOf), n(OWL.sameAs)
+        self.CLASS, self.THING, self.NOTHING = n(OWL.Class), n(OWL.Thing), n(OWL.Nothing)
+        self.FP, self.IFP = n(OWL.FunctionalProperty), n(OWL.InverseFunctionalProperty)
+        self.SYMP, self.TRP = n(OWL.SymmetricProperty), n(OWL.TransitiveProperty)
+        self.PROPS = (n(OWL.ObjectProperty), n(OWL.DatatypeProperty), n(RDF.Property))
 
-    def add(self, s, p, o) -> None:
+    def id(self, term) -> int:
+        """The number of ``term`` (numbered on first sight)."""
         from rdflib import Literal
 
+        found = self.ids.get(term)
+        if found is None:
+            found = self.ids[term] = len(self.terms)
+            self.terms.append(term)
+            if isinstance(term, Literal):
+                self.literals.add(found)
+        return found
+
+    def add_terms(self, s, p, o) -> None:
+        self.add(self.id(s), self.id(p), self.id(o))
+
+    def add(self, s: int, p: int, o: int) -> None:
         t = (s, p, o)
-        if t in self.all or isinstance(p, Literal):
+        if t in self.all or p in self.literals:
             return
         self.all.add(t)
         self.sp[s, p].add(o)
@@ -257,111 +277,125 @@ class _Closure:
                 add(x, q, s)
 
 
-def _one_time(c: _Closure, graph) -> None:
+def _one_time(c: _Closure, triples) -> None:
     """cls-thing, cls-nothing1, prp-ap and the datatype rules, as owlrl runs them first."""
     from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
     from owlrl.DatatypeHandling import AltXSDToPYTHON
     from owlrl.OWLRL import OWLRL_Annotation_properties
     from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
-    from rdflib import OWL, RDF, RDFS, Literal
+    from rdflib import OWL, RDF, RDFS
 
-    c.add(OWL.Thing, RDF.type, OWL.Class)
-    c.add(OWL.Nothing, RDF.type, OWL.Class)
+    add = c.add_terms
+    add(OWL.Thing, RDF.type, OWL.Class)
+    add(OWL.Nothing, RDF.type, OWL.Class)
     for name in OWLRL_Annotation_properties:
-        c.add(name, RDF.type, OWL.AnnotationProperty)
+        add(name, RDF.type, OWL.AnnotationProperty)
     rl = set(OWL_RL_Datatypes)
-    implicit = {o: o.datatype for _, _, o in graph
-                if isinstance(o, Literal) and o.datatype in rl}
+    implicit = {}
+    for i in sorted(c.literals):
+        lt = c.terms[i]
+        if lt.datatype in rl:
+            implicit[lt] = lt.datatype
     used = set(implicit.values())
     for lt, dt in implicit.items():
-        c.add(lt, RDF.type, dt)                                 # dt-type2
+        add(lt, RDF.type, dt)                                   # dt-type2
         try:                                                    # dt-not-type
             AltXSDToPYTHON.get(dt, str)(str(lt))
         except ValueError:
-            c.errors.add(f"Lexical value of the literal '{lt}' does not match its "
-                         f"datatype ({dt})")
+            c.errors.add("Lexical value of the literal '%s' does not match its datatype (%s)"
+                         % (lt, dt))
     explicit = defaultdict(set)
-    for s, o in graph.subject_objects(RDF.type):
-        if o in rl:
+    for s, p, o in triples:
+        if p == RDF.type and o in rl:
             used.add(o)
             if s not in implicit:
                 explicit[s].add(o)
     for dt in OWL_RL_Datatypes:                                 # dt-type1
-        c.add(dt, RDF.type, RDFS.Datatype)
+        add(dt, RDF.type, RDFS.Datatype)
     for dts in explicit.values():
         for dt in dts:
-            c.add(dt, RDF.type, RDFS.Datatype)
+            add(dt, RDF.type, RDFS.Datatype)
     for r, dts in [*explicit.items(), *((r, {dt}) for r, dt in implicit.items())]:
         for dt in dts:
             for wider in OWL_Datatype_Subsumptions.get(dt, ()):
-                c.add(r, RDF.type, wider)
-                c.add(wider, RDF.type, RDFS.Datatype)
+                add(r, RDF.type, wider)
+                add(wider, RDF.type, RDFS.Datatype)
                 used.add(wider)
     for left, pred, right in OWLRL_Datatypes_Disjointness:
         if left in used and right in used:
-            c.add(left, pred, right)
+            add(left, pred, right)
 
 
 def _items(c: _Closure, head) -> list:
     """The members of an rdf:List in the closure (as rdflib's Graph.items reads it)."""
     from rdflib import RDF
 
+    first, rest, nil = c.ids.get(RDF.first), c.ids.get(RDF.rest), c.ids.get(RDF.nil)
     out, seen = [], set()
-    while head is not None and head not in seen and head != RDF.nil:
+    while head is not None and head not in seen and head != nil:
         seen.add(head)
-        first = next(iter(c.sp.get((head, RDF.first), ())), None)
-        if first is None:
+        item = next(iter(c.sp.get((head, first), ())), None)
+        if item is None:
             break
-        out.append(first)
-        head = next(iter(c.sp.get((head, RDF.rest), ())), None)
+        out.append(item)
+        head = next(iter(c.sp.get((head, rest), ())), None)
     return out
 
 
 def _errors(c: _Closure) -> None:
-    """owlrl's inconsistency messages, found on the fixpoint."""
-    from rdflib import OWL, RDF
+    """owlrl's inconsistency messages (its wording), found on the fixpoint."""
+    from rdflib import OWL
 
-    T, add = RDF.type, c.errors.add
-    for x in c.po.get((T, OWL.Nothing), ()):                    # cls-nothing2
-        add(f"{x} is defined of type 'Nothing'")
-    for c1, c2 in c.p.get(OWL.disjointWith, ()):                # cax-dw
+    T, n, add = c.TYPE, c.terms, c.errors.add
+
+    def ident(term):
+        return c.ids.get(term, -1)
+
+    for x in c.po.get((T, c.NOTHING), ()):                      # cls-nothing2
+        add("%s is defined of type 'Nothing'" % n[x])
+    for c1, c2 in c.p.get(ident(OWL.disjointWith), ()):         # cax-dw
         for x in c.po.get((T, c1), ()):
             if (x, T, c2) in c.all:
-                add(f"Disjoint classes {c1} and {c2} have a common individual {x}")
-    for group in c.po.get((T, OWL.AllDisjointClasses), ()):     # cax-adc
-        for head in c.sp.get((group, OWL.members), ()):
+                add("Disjoint classes %s and %s have a common individual %s"
+                    % (n[c1], n[c2], n[x]))
+    for group in c.po.get((T, ident(OWL.AllDisjointClasses)), ()):   # cax-adc
+        for head in c.sp.get((group, ident(OWL.members)), ()):
             classes = _items(c, head)
             for i, cl1 in enumerate(classes[:-1]):
                 for z in c.po.get((T, cl1), ()):
                     for cl2 in classes[i + 1:]:
                         if (z, T, cl2) in c.all:
-                            add(f"Disjoint classes {cl1} and {cl2} have a common "
-                                f"individual {z}")
-    for p in c.po.get((T, OWL.IrreflexiveProperty), ()):        # prp-irp
+                            add("Disjoint classes %s and %s have a common individual %s"
+                                % (n[cl1], n[cl2], n[z]))
+    for p in c.po.get((T, ident(OWL.IrreflexiveProperty)), ()):     # prp-irp
         for x, y in c.p.get(p, ()):
             if x == y:
-                add(f"Irreflexive property used on {x} with {p}")
-    for p in c.po.get((T, OWL.AsymmetricProperty), ()):         # prp-asyp
+                add("Irreflexive property used on %s with %s" % (n[x], n[p]))
+    for p in c.po.get((T, ident(OWL.AsymmetricProperty)), ()):      # prp-asyp
         for x, y in c.p.get(p, ()):
             if (y, p, x) in c.all:
-                add(f"Erroneous usage of asymmetric property {p} on {x} and {y}")
-    for p1, p2 in c.p.get(OWL.propertyDisjointWith, ()):        # prp-pdw
+                add("Erroneous usage of asymmetric property %s on %s and %s"
+                    % (n[p], n[x], n[y]))
+    for p1, p2 in c.p.get(ident(OWL.propertyDisjointWith), ()):     # prp-pdw
         for x, y in c.p.get(p1, ()):
             if (x, p2, y) in c.all:
-                add(f"Erroneous usage of disjoint properties {p1} and {p2} on {x} and {y}")
+                add("Erroneous usage of disjoint properties %s and %s on %s and %s"
+                    % (n[p1], n[p2], n[x], n[y]))
 
 
-def expand(graph) -> tuple[set, list[str]]:
-    """(every triple of the OWL RL closure of ``graph``, graph included; owlrl's sorted error
-    messages). Call only when `supported` (graph)."""
+def expand(triples) -> tuple[set, list[str]]:
+    """(every triple of the OWL RL closure of ``triples``, theirs included; owlrl's sorted
+    error messages). ``triples``: an rdflib Graph or a set; call only when `supported`."""
     from rdflib import BNode
 
     c = _Closure()
-    for s, p, o in graph:
-        c.add(s, p, o)
-    _one_time(c, graph)
+    for s, p, o in triples:
+        c.add_terms(s, p, o)
+    _one_time(c, triples)
     c.run()
     _errors(c)
+    n = c.terms
     # owlrl's post-processing drops triples whose predicate is a blank node
-    triples = {t for t in c.all if not isinstance(t[1], BNode)}
-    return triples, sorted(c.errors)
+    blank = {i for i, term in enumerate(n) if isinstance(term, BNode)}
+    closure = {(n[s], n[p], n[o]) for s, p, o in c.all if p not in blank}
+    return closure, sorted(c.errors)
