@@ -128,18 +128,18 @@ def test_consistent_additions_same_closure(ontology):
     assert (rdflib.URIRef(kz + "x"), rdflib.RDF.type, rdflib.URIRef(kzo + "Organisation")) in fast_inf
 
 
-@pytest.mark.parametrize("turtle", [
-    "ex:R a owl:Restriction ; owl:onProperty kzo:owner ; owl:someValuesFrom kzo:Person .",
-    "kz:a owl:sameAs kz:b . kz:a a kzo:Person . kz:b a kzo:Company .",
-    "kz:a owl:differentFrom kz:a .",
-    "ex:U owl:unionOf ( kzo:Person kzo:Company ) .",
+@pytest.mark.parametrize("turtle, clash", [
+    ("ex:R a owl:Restriction ; owl:onProperty kzo:owner ; owl:someValuesFrom kzo:Person .", False),
+    ("kz:a owl:sameAs kz:b . kz:a a kzo:Person . kz:b a kzo:Company .", True),
+    ("kz:a owl:differentFrom kz:a .", True),
+    ("ex:U owl:unionOf ( kzo:Person kzo:Company ) .", False),
 ])
-def test_other_constructs_go_to_owlrl(ontology, turtle):
+def test_other_constructs_go_to_owlrl(ontology, turtle, clash):
     graph = _with(ontology, turtle)
     assert not rl_rules.supported(graph)
-    problems = reason.consistency_problems(graph)
+    problems = reason.consistency_problems(graph)  # the default reasoner is "rules"
     assert reason.last_reasoner == "owlrl"
-    assert problems == reason.consistency_problems(graph, reasoner="owlrl")
+    assert bool(problems) == clash
 
 
 def test_validate_reports_the_clash(tmp_path, monkeypatch):
