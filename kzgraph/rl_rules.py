@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from rdflib import Literal as _Literal  # rdflib is loaded whenever a graph exists
+
 RDF_ = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS_ = "http://www.w3.org/2000/01/rdf-schema#"
 OWL_ = "http://www.w3.org/2002/07/owl#"
@@ -44,9 +46,8 @@ def supported(triples) -> bool:
     implemented here."""
     from rdflib import URIRef
 
-    names = {URIRef(name) for name in UNSUPPORTED}
-    terms = {s for s, _, _ in triples} | {p for _, p, _ in triples} | {o for _, _, o in triples}
-    return terms.isdisjoint(names)
+    names = set(UNSUPPORTED)
+    return not any(isinstance(x, URIRef) and x in names for t in triples for x in t)
 
 
 class _Closure:
@@ -56,15 +57,19 @@ class _Closure:
     def __init__(self) -> None:
         from rdflib import OWL, RDF, RDFS
 
-        self.ids: dict = {}
+        self.ids: dict = {}                # term key (see `id`) → number
         self.terms: list = []
         self.literals: set[int] = set()
         self.all: set = set()
+        self.base: set = set()
         self.sp: dict = defaultdict(set)   # (s, p) → objects
         self.po: dict = defaultdict(set)   # (p, o) → subjects
         self.p: dict = defaultdict(set)    # p → (s, o)
-        self.s: dict = defaultdict(set)    # s → (p, o)
-        self.o: dict = defaultdict(set)    # o → (s, p)
+        # s → (p, o) and o → (s, p): only eq-rep needs them, made when owl:sameAs first appears
+        self.s: dict | None = None
+        self.o: dict | None = None
+        self.active: set[int] = set()      # predicates with a property axiom (dom, rng, ...)
+        self.same: set[int] = set()        # terms in an owl:sameAs triple
         self.todo: list = []
         self.errors: set[str] = set()
         n = self.id
@@ -76,18 +81,28 @@ class _Closure:
         self.FP, self.IFP = n(OWL.FunctionalProperty), n(OWL.InverseFunctionalProperty)
         self.SYMP, self.TRP = n(OWL.SymmetricProperty), n(OWL.TransitiveProperty)
         self.PROPS = (n(OWL.ObjectProperty), n(OWL.DatatypeProperty), n(RDF.Property))
+        self.kinds = {self.FP, self.IFP, self.SYMP, self.TRP}
+        self.marks = {self.TYPE, self.SAME, self.DOM, self.RNG, self.SPO, self.EQP, self.INV}
+        self.axioms = {self.TYPE, self.SCO, self.EQC, self.SPO, self.EQP, self.INV, self.DOM,
+                       self.RNG, self.SAME}
 
     def id(self, term) -> int:
-        """The number of ``term`` (numbered on first sight)."""
-        from rdflib import Literal
-
-        found = self.ids.get(term)
+        """The number of ``term`` (numbered on first sight). IRIs and blank nodes are keyed
+        by (class, text), which hash and compare in C; literals by rdflib's own equality."""
+        kind = term.__class__
+        key = term if kind is _Literal else (kind, str.__str__(term))
+        found = self.ids.get(key)
         if found is None:
-            found = self.ids[term] = len(self.terms)
+            found = self.ids[key] = len(self.terms)
             self.terms.append(term)
-            if isinstance(term, Literal):
+            if kind is _Literal:
                 self.literals.add(found)
         return found
+
+    def known(self, term) -> int:
+        """The number of ``term``, -1 when it is not in the closure."""
+        kind = term.__class__
+        return self.ids.get(term if kind is _Literal else (kind, str.__str__(term)), -1)
 
     def add_terms(self, s, p, o) -> None:
         self.add(self.id(s), self.id(p), self.id(o))
@@ -100,18 +115,55 @@ class _Closure:
         self.sp[s, p].add(o)
         self.po[p, o].add(s)
         self.p[p].add((s, o))
-        self.s[s].add((p, o))
-        self.o[o].add((s, p))
+        if p in self.marks:
+            self._mark(s, p, o)
+        if self.s is not None:
+            self.s[s].add((p, o))
+            self.o[o].add((s, p))
         self.todo.append(t)
+
+    def _mark(self, s: int, p: int, o: int) -> None:
+        """Note what makes a predicate active (or a term equal to another) before the
+        triple's rules fire, so that later assertions of it look for their axioms."""
+        if p == self.TYPE:
+            if o in self.kinds:
+                self.active.add(s)
+        elif p == self.SAME:
+            if self.s is None:
+                self.s, self.o = defaultdict(set), defaultdict(set)
+                for x, q, y in self.all:
+                    self.s[x].add((q, y))
+                    self.o[y].add((x, q))
+            self.same.update((s, o))
+            self.active.update((s, o))
+        elif p == self.SPO or p == self.EQP:
+            if s != o:  # a reflexive one derives nothing
+                self.active.update((s, o))
+        else:           # domain, range, inverse
+            self.active.add(s)
+            if p == self.INV:
+                self.active.add(o)
 
     def run(self) -> None:
         while self.todo:
             self._fire(*self.todo.pop())
 
-    def _fire(self, s, p, o) -> None:  # noqa: C901 (one rule table)
-        add, sp, po, byp = self.add, self.sp, self.po, self.p
+    def _fire(self, s, p, o) -> None:
+        add, sp, po, SAME = self.add, self.sp, self.po, self.SAME
+        if p in self.active:
+            self._assertion(s, p, o)
+        if self.same and (s in self.same or o in self.same):
+            for y in list(sp.get((s, SAME), ())):               # eq-rep-s
+                add(y, p, o)
+            for y in list(po.get((SAME, o), ())):               # eq-rep-o
+                add(s, p, y)
+        if p in self.axioms:
+            self._axiom(s, p, o)
+
+    def _assertion(self, s, p, o) -> None:
+        """Rules where (s p o) is an assertion of the (active) predicate p."""
+        add, sp, po = self.add, self.sp, self.po
         T, SAME = self.TYPE, self.SAME
-        # ---- the triple as an assertion of its predicate p
         for c in sp.get((p, self.DOM), ()):                     # prp-dom
             add(s, T, c)
         for c in sp.get((p, self.RNG), ()):                     # prp-rng
@@ -149,11 +201,11 @@ class _Closure:
             add(o, q, s)
         for q in list(sp.get((p, SAME), ())):                   # eq-rep-p
             add(s, q, o)
-        for y in list(sp.get((s, SAME), ())):                   # eq-rep-s
-            add(y, p, o)
-        for y in list(po.get((SAME, o), ())):                   # eq-rep-o
-            add(s, p, y)
-        # ---- the triple as an axiom, by its predicate
+
+    def _axiom(self, s, p, o) -> None:  # noqa: C901 (one rule table)
+        """Rules where (s p o) is an axiom: p is rdf:type, rdfs:subClassOf, ..."""
+        add, sp, po, byp = self.add, self.sp, self.po, self.p
+        T, SAME = self.TYPE, self.SAME
         if p == T:
             for c in list(sp.get((o, self.SCO), ())):           # cax-sco
                 if c != o:
@@ -330,7 +382,7 @@ def _items(c: _Closure, head) -> list:
     """The members of an rdf:List in the closure (as rdflib's Graph.items reads it)."""
     from rdflib import RDF
 
-    first, rest, nil = c.ids.get(RDF.first), c.ids.get(RDF.rest), c.ids.get(RDF.nil)
+    first, rest, nil = c.known(RDF.first), c.known(RDF.rest), c.known(RDF.nil)
     out, seen = [], set()
     while head is not None and head not in seen and head != nil:
         seen.add(head)
@@ -348,8 +400,7 @@ def _errors(c: _Closure) -> None:
 
     T, n, add = c.TYPE, c.terms, c.errors.add
 
-    def ident(term):
-        return c.ids.get(term, -1)
+    ident = c.known
 
     for x in c.po.get((T, c.NOTHING), ()):                      # cls-nothing2
         add("%s is defined of type 'Nothing'" % n[x])
@@ -383,17 +434,30 @@ def _errors(c: _Closure) -> None:
                     % (n[p1], n[p2], n[x], n[y]))
 
 
-def expand(triples) -> tuple[set, list[str]]:
-    """(every triple of the OWL RL closure of ``triples``, theirs included; owlrl's sorted
-    error messages). ``triples``: an rdflib Graph or a set; call only when `supported`."""
-    from rdflib import BNode
-
+def run(triples) -> _Closure | None:
+    """The closure of ``triples`` (an rdflib Graph or a set), numbered: ``c.terms[i]`` is
+    term i, ``c.all`` every triple, ``c.base`` the given ones, ``c.errors`` owlrl's
+    messages. None when the triples mention a term of `UNSUPPORTED`."""
+    if not supported(triples):
+        return None
     c = _Closure()
     for s, p, o in triples:
         c.add_terms(s, p, o)
+    c.base = set(c.all)
     _one_time(c, triples)
     c.run()
     _errors(c)
+    return c
+
+
+def expand(triples) -> tuple[set, list[str]]:
+    """(every triple of the OWL RL closure of ``triples``, theirs included; owlrl's sorted
+    error messages), as rdflib terms."""
+    from rdflib import BNode
+
+    c = run(triples)
+    if c is None:
+        raise ValueError("not supported: see kzgraph.rl_rules.supported")
     n = c.terms
     # owlrl's post-processing drops triples whose predicate is a blank node
     blank = {i for i, term in enumerate(n) if isinstance(term, BNode)}
