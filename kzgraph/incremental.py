@@ -44,12 +44,15 @@ class Reuse:
     focus: int = 0             # focus nodes of the shapes in the graph
     focus_checked: int = 0     # focus nodes validated this time
     full: str = ""             # why everything was validated ("" when incremental)
+    consistency: bool = False  # the OWL RL verdict reused (the edit touches no rule)
 
     def text(self) -> str:
         files = f"reused: {self.files_reused:,} of {self.files:,} files parsed before"
+        owl = ", the OWL RL verdict (no rule sees the edit)" if self.consistency else ""
         if self.full:
-            return f"{files}; SHACL: all {self.focus:,} focus nodes validated ({self.full})"
-        return (f"{files}, SHACL results of {self.focus - self.focus_checked:,} of "
+            return (f"{files}{owl}; SHACL: all {self.focus:,} focus nodes validated "
+                    f"({self.full})")
+        return (f"{files}{owl}, SHACL results of {self.focus - self.focus_checked:,} of "
                 f"{self.focus:,} focus nodes ({self.focus_checked:,} validated again)")
 
 
@@ -139,8 +142,8 @@ def validate_files(files, *, checks: bool = True, consistency: bool = True,
     results of the previous run for focus nodes the edits cannot reach. Never raises on a
     non-conforming graph; `Outcome.reuse` says what was reused."""
     global last
-    from . import paths, shacl_sparql
-    from .loader import load_files, parse_turtle
+    from . import shacl_sparql
+    from .loader import load_files
     from .progress import bar
     from .validate import Report, compiled_shapes, fast_violations, run_checks
 
@@ -148,14 +151,16 @@ def validate_files(files, *, checks: bool = True, consistency: bool = True,
     digests = {f: _digest(f.read_bytes()) for f in files}
     parser = _Parser(digests, use_cache)
     graph, origin = load_files(files, parse=parser)
-    shapes = shapes if shapes is not None else parse_turtle(paths.shapes_file())
-    compiled = compiled_shapes(shapes)
+    if shapes is None:
+        shapes, compiled = _shapes(use_cache)
+    else:
+        compiled = compiled_shapes(shapes)
     engine = shacl_sparql.load(graph)
     reuse = Reuse(files=len(files), files_reused=parser.reused,
-                  focus=_focus_count(engine, shapes, compiled))
+                  focus=_focus_count(engine, compiled))
     state_name = _state_name(files)
     state = _read(state_name) if use_cache else None
-    affected, why = _affected(state, files, digests, engine, shapes, compiled)
+    affected, why, delta = _affected(state, files, digests, engine, shapes, compiled)
     big = len(graph) > 100_000
     with bar("validating (SHACL)", total=len(compiled.queries), show=big) as advance:
         if affected is None:
@@ -167,63 +172,74 @@ def validate_files(files, *, checks: bool = True, consistency: bool = True,
 
             names = {_term(n) for n in affected}
             kept = [v for v in state["violations"] if v.focus not in names]
+            # only the queries of shapes that target an affected node can find anything
+            hit, reuse.focus_checked = _targeted(engine, compiled, affected)
             fresh = shacl_sparql.run(engine, compiled, origin, focus=affected, graph=graph,
-                                     progress=advance)
+                                     progress=advance, skip=set(_tops(compiled)) - hit)
             violations = sorted(set(kept) | set(fresh))
-            reuse.focus_checked = _focus_count(engine, shapes, compiled, affected)
     report = Report(violations=violations)
     if checks:
         with bar("quality checks", show=big):
             report.check_failures, report.checks_run = run_checks(engine)
+    closure = None  # what the OWL RL verdict depends on (`kzgraph.rl_rules.summary`)
     if consistency:
-        from .reason import consistency_problems
+        from . import rl_rules
+        from .reason import consistency as owl_rl
 
-        with bar("OWL RL consistency", show=big):
-            report.inconsistencies = consistency_problems(graph)
+        before = (state or {}).get("consistency")
+        if before is not None and delta is not None and rl_rules.inert(delta, before[1], graph):
+            report.inconsistencies, closure = list(before[0]), before  # no rule sees the edit
+            reuse.consistency = True
+        else:
+            with bar("OWL RL consistency", show=big):
+                report.inconsistencies, summary = owl_rl(graph)
+            closure = None if summary is None else (report.inconsistencies, summary)
     if use_cache:
         _write(state_name, {"digests": {str(f): d for f, d in digests.items()},
-                            "violations": violations})
+                            "violations": violations,
+                            "consistency": closure})
     last = reuse
     return Outcome(report=report, graph=graph, origin=origin, reuse=reuse)
 
 
 def _affected(state, files, digests, engine, shapes, compiled):
-    """(focus nodes to validate again, None) or (None, why everything is validated)."""
+    """(focus nodes to validate again or None, why everything is validated, the triples the
+    changed files gained or lost or None when not known)."""
     from . import paths
 
     if state is None:
-        return None, "no earlier validation of these files"
+        return None, "no earlier validation of these files", None
     old = state["digests"]
     changed = [f for f in files if old.get(str(f)) != digests[f]]
     if not changed:
-        return set(), ""
+        return set(), "", set()
     if any(f.resolve() == paths.ontology_file().resolve() for f in changed):
-        return None, "the ontology changed"
-    if compiled.fallback(engine):
-        return None, "some shapes are validated by pySHACL"
+        return None, "the ontology changed", None
     from rdflib import BNode, Literal
 
     delta = set()
     for f in changed:
         before = _read(_parse_name(f, old[str(f)])) if str(f) in old else None
         if before is None:
-            return None, f"no earlier parse of {f.name}"
+            return None, f"no earlier parse of {f.name}", None
         now = _read(_parse_name(f, digests[f]))
         if now is None:
-            return None, f"no parse of {f.name}"
+            return None, f"no parse of {f.name}", None
         delta |= set(before) ^ set(now)
+    if compiled.fallback(engine):
+        return None, "some shapes are validated by pySHACL", delta
     nodes = set()
     for s, p, o in delta:
         if str(p) in SCHEMA or str(p).startswith(OWL) or isinstance(s, BNode) \
                 or isinstance(o, BNode):
-            return None, "a schema axiom or a blank node changed"
+            return None, "a schema axiom or a blank node changed", delta
         nodes.add(s)
         if not isinstance(o, Literal):
             nodes.add(o)
     reach = _reach(engine, shapes, nodes)
     if any(isinstance(n, BNode) for n in reach):
-        return None, "a blank node is within reach of the edit"
-    return reach, ""
+        return None, "a blank node is within reach of the edit", delta
+    return reach, "", delta
 
 
 def _star_predicates(shapes) -> list[str]:
@@ -280,22 +296,60 @@ def _reach(engine, shapes, nodes) -> set:
     return closure(start | around)
 
 
-def _focus_count(engine, shapes, compiled, among=None) -> int:
-    """How many distinct focus nodes the shapes have (``among`` those, when given)."""
-    from . import shacl_sparql
+def _tops(compiled) -> list:
+    """The shapes with targets that compiled queries validate for, in a fixed order."""
+    return sorted({t for q in compiled.queries for t in q.top}, key=str)
 
-    parts = sorted({p for top in {t for q in compiled.queries for t in q.top}
-                    for p in shacl_sparql._target_parts(shacl_sparql._Compiler(shapes), top)})
+
+def _focus_count(engine, compiled) -> int:
+    """How many distinct focus nodes the compiled shapes have in ``engine``."""
+    parts = sorted({p for top in _tops(compiled) for p in compiled.targets.get(top, ())})
     if not parts:
         return 0
-    restrict = ""
-    if among is not None:
-        from rdflib import BNode
-
-        among = [n for n in among if not isinstance(n, BNode)]
-        if not among:
-            return 0
-        restrict = "VALUES ?this { " + " ".join(sorted(n.n3() for n in among)) + " }"
-    query = ("SELECT (COUNT(DISTINCT ?this) AS ?n) WHERE { " + restrict + " { "
+    query = ("SELECT (COUNT(DISTINCT ?this) AS ?n) WHERE { { "
              + " } UNION { ".join(parts) + " } }")
     return int(next(iter(engine.store.query(query)))[0].value)
+
+
+def _targeted(engine, compiled, nodes) -> tuple[set, int]:
+    """(the shapes with targets that have one of ``nodes`` as a focus node, how many of
+    ``nodes`` are focus nodes): one query, so that only those shapes' queries run again."""
+    from rdflib import BNode
+
+    tops = _tops(compiled)
+    nodes = sorted((n for n in nodes if not isinstance(n, BNode)), key=str)
+    if not nodes or not tops:
+        return set(), 0
+    branches = [f"{{ {part} BIND({i} AS ?i) }}" for i, top in enumerate(tops)
+                for part in compiled.targets.get(top, ())]
+    query = ("SELECT DISTINCT ?this ?i WHERE { VALUES ?this { "
+             + " ".join(n.n3() for n in nodes) + " } " + " UNION ".join(branches) + " }")
+    rows = [(this, int(i.value)) for this, i in engine.store.query(query)]
+    return {tops[i] for _, i in rows}, len({this for this, _ in rows})
+
+
+_SHAPES: dict = {}  # digest of the shapes file → (shapes graph, compiled shapes)
+
+
+def _shapes(use_cache: bool):
+    """The shapes graph of ``paths.shapes_file()`` and its compiled form: kept in memory per
+    content, and pickled in the build cache, so a revalidation neither parses nor compiles
+    them again."""
+    from . import paths, shacl_sparql
+    from .loader import parse_turtle
+    from .validate import compiled_shapes
+
+    digest = _digest(paths.shapes_file().read_bytes())
+    if digest not in _SHAPES:
+        name = f"shapes-{_digest(f'{__version__}{digest}'.encode())}.pickle"
+        kept = _read(name) if use_cache else None
+        if kept is None:
+            shapes = parse_turtle(paths.shapes_file())
+            kept = (shapes, shacl_sparql.compile_shapes(shapes))
+            if use_cache:
+                _write(name, kept)
+        _SHAPES.clear()
+        _SHAPES[digest] = kept
+    shapes, compiled = _SHAPES[digest]
+    compiled_shapes(shapes, compiled)  # remembered for fast_violations
+    return shapes, compiled

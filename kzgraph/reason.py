@@ -107,15 +107,23 @@ def consistency_problems(graph, inferred=None, errors=None, *, reasoner: str = "
     individuals typed with two classes declared disjoint (pairwise or in
     owl:AllDisjointClasses), in ``graph`` plus the `useful` closure (``inferred``, computed
     here with ``reasoner`` when None)."""
-    base = set(graph)
     if inferred is not None:
-        return _problems((*base, *inferred), errors, _identity, str)
+        return _problems((*set(graph), *inferred), errors, _identity, str)
+    return consistency(graph, reasoner=reasoner)[0]
+
+
+def consistency(graph, *, reasoner: str = "rules") -> tuple[list[str], dict | None]:
+    """(`consistency_problems` of ``graph``, the `kzgraph.rl_rules.summary` of its closure,
+    which says which later edits cannot change them; None when owlrl reasoned)."""
+    from . import rl_rules
+
+    base = set(graph)
     c = _rules(base, reasoner)
     if c is None:
         work, errors = _owlrl(base)
-        return _problems((*base, *useful(base, work)), errors, _identity, str)
+        return _problems((*base, *useful(base, work)), errors, _identity, str), None
     kept = (*c.base, *useful(c.base, c.all, c.known, c.terms.__getitem__))
-    return _problems(kept, c.errors, c.known, lambda i: str(c.terms[i]))
+    return _problems(kept, c.errors, c.known, lambda i: str(c.terms[i])), rl_rules.summary(c)
 
 
 def _problems(triples, errors, token, name) -> list[str]:

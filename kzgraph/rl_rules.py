@@ -463,3 +463,59 @@ def expand(triples) -> tuple[set, list[str]]:
     blank = {i for i, term in enumerate(n) if isinstance(term, BNode)}
     closure = {(n[s], n[p], n[o]) for s, p, o in c.all if p not in blank}
     return closure, sorted(c.errors)
+
+
+#: predicates outside rdf:, rdfs: and owl: that an edit may touch without touching the rules
+ANNOTATIONS = tuple(RDFS_ + name for name in ("label", "comment", "seeAlso", "isDefinedBy"))
+
+
+def summary(c: _Closure) -> dict:
+    """What `inert` needs to know of a closure: the predicates with any rule or check on
+    their assertions, the terms in an owl:sameAs, the datatypes in use."""
+    from owlrl.XsdDatatypes import OWL_RL_Datatypes
+    from rdflib import OWL
+
+    blocked = set(c.active)
+    for kind in (OWL.IrreflexiveProperty, OWL.AsymmetricProperty):  # checked on assertions
+        blocked |= c.po.get((c.TYPE, c.known(kind)), set())
+    for p1, p2 in c.p.get(c.known(OWL.propertyDisjointWith), ()):
+        blocked.update((p1, p2))
+    rl = {c.known(dt) for dt in OWL_RL_Datatypes}
+    used = {o for s, o in c.p.get(c.TYPE, ()) if o in rl and s in c.literals}
+    return {"blocked": {str(c.terms[i]) for i in blocked},
+            "same": {c.terms[i].n3() for i in c.same},
+            "used": {str(c.terms[i]) for i in used}}
+
+
+def inert(delta, before: dict, graph) -> bool:
+    """Whether the triples ``delta`` (added to or removed from a graph whose closure had the
+    `summary` ``before``; ``graph``: the graph after the edit) leave the closure's verdict as
+    it was: no rule and no check applies to any of them. True when every triple's predicate
+    is an annotation or outside rdf:/rdfs:/owl:, has no axiom or special type (not
+    ``blocked``), no term is in an owl:sameAs or in the rdf:/rdfs:/owl: namespaces, and every
+    literal of an OWL RL datatype is well-formed, of a datatype in use, and (when removed)
+    still in the graph."""
+    from owlrl.DatatypeHandling import AltXSDToPYTHON
+    from owlrl.XsdDatatypes import OWL_RL_Datatypes
+    from rdflib import Literal, URIRef
+
+    rl = set(OWL_RL_Datatypes)
+    builtin = (RDF_, RDFS_, OWL_)
+    for s, p, o in delta:
+        if not isinstance(p, URIRef) or str(p) in before["blocked"]:
+            return False
+        if p.startswith(builtin) and str(p) not in ANNOTATIONS:
+            return False
+        for term in (s, o):
+            if isinstance(term, URIRef) and term.startswith(builtin):
+                return False
+            if term.n3() in before["same"]:
+                return False
+        if isinstance(o, Literal) and o.datatype in rl:
+            if str(o.datatype) not in before["used"] or (None, None, o) not in graph:
+                return False
+            try:
+                AltXSDToPYTHON.get(o.datatype, str)(str(o))
+            except ValueError:
+                return False
+    return True
