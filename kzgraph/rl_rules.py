@@ -504,10 +504,10 @@ def inert(delta, before: dict, graph) -> bool:
     for s, p, o in delta:
         if not isinstance(p, URIRef) or str(p) in before["blocked"]:
             return False
-        if p.startswith(builtin) and str(p) not in ANNOTATIONS:
+        if str(p).startswith(builtin) and str(p) not in ANNOTATIONS:
             return False
         for term in (s, o):
-            if isinstance(term, URIRef) and term.startswith(builtin):
+            if isinstance(term, URIRef) and str(term).startswith(builtin):
                 return False
             if term.n3() in before["same"]:
                 return False
