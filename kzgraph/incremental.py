@@ -181,6 +181,10 @@ def validate_files(files, *, checks: bool = True, consistency: bool = True,
     if checks:
         with bar("quality checks", show=big):
             report.check_failures, report.checks_run = run_checks(engine)
+        if use_cache:  # the next process runs them without rdflib's SPARQL parser
+            from . import catalog, sparql
+
+            sparql.keep_verdicts([sparql.prepare(q.text) for q in catalog.checks().values()])
     closure = None  # what the OWL RL verdict depends on (`kzgraph.rl_rules.summary`)
     if consistency:
         from . import rl_rules

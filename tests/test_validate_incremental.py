@@ -130,3 +130,20 @@ def test_owl_rl_verdict_reused_only_when_no_rule_sees_the_edit(files):
         assert out.report.to_dict() == _full(files), turtle
         if reused:
             assert "the OWL RL verdict" in out.reuse.text()
+
+
+def test_checks_verdicts_kept_for_the_next_process(files):
+    """After a validation the quality checks' vetting verdicts are in the build cache (the
+    same form and variables as vetting them again), so a new process skips rdflib's parser;
+    a changed text has no verdict."""
+    from kzgraph import catalog, sparql
+
+    validate_files(files)
+    sparql._VERDICTS = None  # as a new process: read from the cache
+    for query in catalog.checks().values():
+        known = sparql.known_verdict(query.text)
+        assert known is not None, query.name
+        vetted = sparql._vet(query.text)
+        assert (known.form, known.variables, known.concat) == \
+            (vetted.form, vetted.variables, vetted.concat)
+        assert sparql.known_verdict(query.text + "\n# changed") is None
