@@ -46,7 +46,7 @@ def supported(triples) -> bool:
     implemented here."""
     from rdflib import URIRef
 
-    names = set(UNSUPPORTED)
+    names = {URIRef(name) for name in UNSUPPORTED}  # rdflib terms equal terms, not str
     return not any(isinstance(x, URIRef) and x in names for t in triples for x in t)
 
 
