@@ -5,19 +5,21 @@ Two things are kept in the build cache (`kzgraph.cache.cache_dir`, a private fol
 * a **parse cache**: each input file's triples (as numbered terms, `_pack`), pickled, keyed
   by the file's path and the SHA-256 of its bytes, so an unchanged file is never parsed again;
 * a **validation state** per list of input files (and shapes, checks, kzgraph version): the
-  digest of each file and the SHACL violations of the last run.
+  digest of each file, the SHACL violations of the last run and its OWL RL verdict with the
+  `kzgraph.rl_rules.summary` of its closure.
 
 When files changed since the state was written, the triples each changed file gained or lost
 are compared (old parse against new parse). The focus nodes whose SHACL result can change are
 the nodes of those triples, every node one step away from them in either direction (a node
 that points to a changed node with a path, an sh:class or a SPARQL constraint) and, for the
 shapes' transitive paths (``(kzo:partOf|^kzo:hasPart)*``), every node linked to them through
-those predicates. Only they are validated again (`kzgraph.shacl_sparql.run` with ``focus``);
-the violations of every other focus node are reused. Everything else is validated in full:
-no state yet, the ontology file changed, a changed triple is a schema axiom (rdfs:subClassOf,
-owl:...), a blank node changed, or a shape must go to pySHACL. The quality checks and the OWL RL
-consistency are global: they run again every time (checks on Oxigraph take well under a
-second; the OWL RL closure is the remaining cost).
+those predicates. Only they are validated again (`kzgraph.shacl_sparql.run` with ``focus``,
+and only the queries of shapes that target one of them); the violations of every other focus
+node are reused. Everything else is validated in full: no state yet, the ontology file
+changed, a changed triple is a schema axiom (rdfs:subClassOf, owl:...), a blank node changed,
+or a shape must go to pySHACL. The quality checks are global and run every time. The OWL RL
+verdict is reused when `kzgraph.rl_rules.inert` says no rule sees the changed triples, and
+computed again otherwise.
 """
 from __future__ import annotations
 
