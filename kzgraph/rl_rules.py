@@ -1,5 +1,5 @@
-"""OWL RL in plain Python: owlrl's closure and error messages, 20–50× faster, for the graphs it
-can take (`supported`); `kzgraph.reason` uses owlrl itself for the others.
+"""OWL RL in plain Python: owlrl's closure and error messages, 15–30× faster on the real
+graph, for the graphs it can take (`supported`); `kzgraph.reason` uses owlrl for the others.
 
 owlrl (`OWLRL_Semantics`, no axiomatic or datatype axioms) visits every triple of the graph
 in every cycle through rdflib's store, and adds ``x owl:sameAs x`` for every term. Here the
