@@ -102,7 +102,8 @@ def _rules(base: set, reasoner: str):
     return c
 
 
-def consistency_problems(graph, inferred=None, errors=None, *, reasoner: str = "rules") -> list[str]:
+def consistency_problems(graph, inferred=None, errors=None, *,
+                         reasoner: str = "rules") -> list[str]:
     """Inconsistencies under OWL RL: the reasoner's errors, members of owl:Nothing, and
     individuals typed with two classes declared disjoint (pairwise or in
     owl:AllDisjointClasses), in ``graph`` plus the `useful` closure (``inferred``, computed
