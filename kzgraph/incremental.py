@@ -2,22 +2,24 @@
 
 Two things are kept in the build cache (`kzgraph.cache.cache_dir`, a private folder):
 
-* a **parse cache**: each input file's rdflib graph, pickled, keyed by the file's path and the
-  SHA-256 of its bytes, so an unchanged file is never parsed again;
+* a **parse cache**: each input file's triples (as numbered terms, `_pack`), pickled, keyed
+  by the file's path and the SHA-256 of its bytes, so an unchanged file is never parsed again;
 * a **validation state** per list of input files (and shapes, checks, kzgraph version): the
-  digest of each file and the SHACL violations of the last run.
+  digest of each file, the SHACL violations of the last run and its OWL RL verdict with the
+  `kzgraph.rl_rules.summary` of its closure.
 
 When files changed since the state was written, the triples each changed file gained or lost
 are compared (old parse against new parse). The focus nodes whose SHACL result can change are
 the nodes of those triples, every node one step away from them in either direction (a node
 that points to a changed node with a path, an sh:class or a SPARQL constraint) and, for the
 shapes' transitive paths (``(kzo:partOf|^kzo:hasPart)*``), every node linked to them through
-those predicates. Only they are validated again (`kzgraph.shacl_sparql.run` with ``focus``);
-the violations of every other focus node are reused. Everything else is validated in full:
-no state yet, the ontology file changed, a changed triple is a schema axiom (rdfs:subClassOf,
-owl:...), a blank node changed, or a shape must go to pySHACL. The quality checks and the OWL RL
-consistency are global: they run again every time (checks on Oxigraph take well under a
-second; the OWL RL closure is the remaining cost).
+those predicates. Only they are validated again (`kzgraph.shacl_sparql.run` with ``focus``,
+and only the queries of shapes that target one of them); the violations of every other focus
+node are reused. Everything else is validated in full: no state yet, the ontology file
+changed, a changed triple is a schema axiom (rdfs:subClassOf, owl:...), a blank node changed,
+or a shape must go to pySHACL. The quality checks are global and run every time. The OWL RL
+verdict is reused when `kzgraph.rl_rules.inert` says no rule sees the changed triples, and
+computed again otherwise.
 """
 from __future__ import annotations
 
@@ -44,12 +46,15 @@ class Reuse:
     focus: int = 0             # focus nodes of the shapes in the graph
     focus_checked: int = 0     # focus nodes validated this time
     full: str = ""             # why everything was validated ("" when incremental)
+    consistency: bool = False  # the OWL RL verdict reused (the edit touches no rule)
 
     def text(self) -> str:
         files = f"reused: {self.files_reused:,} of {self.files:,} files parsed before"
+        owl = ", the OWL RL verdict (no rule sees the edit)" if self.consistency else ""
         if self.full:
-            return f"{files}; SHACL: all {self.focus:,} focus nodes validated ({self.full})"
-        return (f"{files}, SHACL results of {self.focus - self.focus_checked:,} of "
+            return (f"{files}{owl}; SHACL: all {self.focus:,} focus nodes validated "
+                    f"({self.full})")
+        return (f"{files}{owl}, SHACL results of {self.focus - self.focus_checked:,} of "
                 f"{self.focus:,} focus nodes ({self.focus_checked:,} validated again)")
 
 
@@ -96,29 +101,81 @@ def _write(name: str, value) -> None:
 
 
 def _parse_name(path: Path, digest: str) -> str:
-    return f"parsed-{_digest(str(path.resolve()).encode() + digest.encode())}.pickle"
+    return f"parsed2-{_digest(str(path.resolve()).encode() + digest.encode())}.pickle"
+
+
+def _pack(graph) -> tuple[list, list]:
+    """A parsed file as (terms, triples of term numbers): plain strings and ints, which
+    unpickle ~10× faster than an rdflib graph (whose literals must be rebuilt one by one
+    through `kzgraph.loader.unpickle`)."""
+    from rdflib import BNode, Literal
+
+    numbers: dict = {}
+    terms: list = []
+    triples = []
+    for triple in graph:
+        row = []
+        for term in triple:
+            n = numbers.get(term)
+            if n is None:
+                n = numbers[term] = len(terms)
+                if isinstance(term, Literal):
+                    terms.append(("L", str(term), term.datatype and str(term.datatype),
+                                  term.language))
+                else:
+                    terms.append(("B" if isinstance(term, BNode) else "U", str(term)))
+            row.append(n)
+        triples.append(tuple(row))
+    return terms, triples
+
+
+def _unpack(packed, into=None):
+    """Add the triples of a `_pack` to ``into`` (a new rdflib graph when None; literals with
+    their lexical forms as written); returns (the graph, the subjects)."""
+    import rdflib
+    from rdflib import BNode, URIRef
+
+    from .loader import literal
+
+    terms, triples = packed
+    made = [literal(t[1], datatype=t[2] and URIRef(t[2]), lang=t[3]) if t[0] == "L"
+            else BNode(t[1]) if t[0] == "B" else URIRef(t[1]) for t in terms]
+    graph = rdflib.Graph() if into is None else into
+    graph.addN((made[s], made[p], made[o], graph) for s, p, o in triples)
+    return graph, {made[s] for s, _, _ in triples}
+
+
+def _read_part(name: str, into=None):
+    """A parsed file from the parse cache as `_unpack` gives it, or None."""
+    packed = _read(name)
+    try:
+        return None if packed is None else _unpack(packed, into)
+    except (TypeError, ValueError, IndexError):
+        return None  # not a `_pack`: as if never written
 
 
 class _Parser:
-    """`kzgraph.loader.parse_turtle` behind the parse cache; counts the reused files."""
+    """`kzgraph.loader.parse_turtle` behind the parse cache, as a `load_files` ``merge``;
+    counts the reused files."""
 
     def __init__(self, digests: dict, use_cache: bool) -> None:
         self.digests, self.use_cache, self.reused = digests, use_cache, 0
 
-    def __call__(self, path):
+    def __call__(self, path, graph):
         from .loader import parse_turtle
 
         path = Path(path)
         name = _parse_name(path, self.digests[path])
         if self.use_cache:
-            part = _read(name)
-            if part is not None:
+            found = _read_part(name, into=graph)
+            if found is not None:
                 self.reused += 1
-                return part
+                return found[1]
         part = parse_turtle(path)
         if self.use_cache:
-            _write(name, part)
-        return part
+            _write(name, _pack(part))
+        graph += part
+        return set(part.subjects(unique=True))
 
 
 def _state_name(files: list[Path]) -> str:
@@ -139,23 +196,25 @@ def validate_files(files, *, checks: bool = True, consistency: bool = True,
     results of the previous run for focus nodes the edits cannot reach. Never raises on a
     non-conforming graph; `Outcome.reuse` says what was reused."""
     global last
-    from . import paths, shacl_sparql
-    from .loader import load_files, parse_turtle
+    from . import shacl_sparql
+    from .loader import load_files
     from .progress import bar
     from .validate import Report, compiled_shapes, fast_violations, run_checks
 
     files = [Path(f) for f in files]
     digests = {f: _digest(f.read_bytes()) for f in files}
     parser = _Parser(digests, use_cache)
-    graph, origin = load_files(files, parse=parser)
-    shapes = shapes if shapes is not None else parse_turtle(paths.shapes_file())
-    compiled = compiled_shapes(shapes)
+    graph, origin = load_files(files, merge=parser)
+    if shapes is None:
+        shapes, compiled = _shapes(use_cache)
+    else:
+        compiled = compiled_shapes(shapes)
     engine = shacl_sparql.load(graph)
     reuse = Reuse(files=len(files), files_reused=parser.reused,
-                  focus=_focus_count(engine, shapes, compiled))
+                  focus=_focus_count(engine, compiled))
     state_name = _state_name(files)
     state = _read(state_name) if use_cache else None
-    affected, why = _affected(state, files, digests, engine, shapes, compiled)
+    affected, why, delta = _affected(state, files, digests, engine, shapes, compiled)
     big = len(graph) > 100_000
     with bar("validating (SHACL)", total=len(compiled.queries), show=big) as advance:
         if affected is None:
@@ -167,63 +226,80 @@ def validate_files(files, *, checks: bool = True, consistency: bool = True,
 
             names = {_term(n) for n in affected}
             kept = [v for v in state["violations"] if v.focus not in names]
+            # only the queries of shapes that target an affected node can find anything
+            hit, reuse.focus_checked = _targeted(engine, compiled, affected)
             fresh = shacl_sparql.run(engine, compiled, origin, focus=affected, graph=graph,
-                                     progress=advance)
+                                     progress=advance, skip=set(_tops(compiled)) - hit)
             violations = sorted(set(kept) | set(fresh))
-            reuse.focus_checked = _focus_count(engine, shapes, compiled, affected)
     report = Report(violations=violations)
     if checks:
         with bar("quality checks", show=big):
             report.check_failures, report.checks_run = run_checks(engine)
-    if consistency:
-        from .reason import consistency_problems
+        if use_cache:  # the next process runs them without rdflib's SPARQL parser
+            from . import catalog, sparql
 
-        with bar("OWL RL consistency", show=big):
-            report.inconsistencies = consistency_problems(graph)
+            sparql.keep_verdicts([sparql.prepare(q.text) for q in catalog.checks().values()])
+    closure = None  # what the OWL RL verdict depends on (`kzgraph.rl_rules.summary`)
+    if consistency:
+        from . import rl_rules
+        from .reason import consistency as owl_rl
+
+        before = (state or {}).get("consistency")
+        if before is not None and delta is not None and rl_rules.inert(delta, before[1], graph):
+            report.inconsistencies, closure = list(before[0]), before  # no rule sees the edit
+            reuse.consistency = True
+        else:
+            with bar("OWL RL consistency", show=big):
+                report.inconsistencies, summary = owl_rl(graph)
+            closure = None if summary is None else (report.inconsistencies, summary)
     if use_cache:
         _write(state_name, {"digests": {str(f): d for f, d in digests.items()},
-                            "violations": violations})
+                            "violations": violations,
+                            "consistency": closure})
     last = reuse
     return Outcome(report=report, graph=graph, origin=origin, reuse=reuse)
 
 
 def _affected(state, files, digests, engine, shapes, compiled):
-    """(focus nodes to validate again, None) or (None, why everything is validated)."""
+    """(focus nodes to validate again or None, why everything is validated, the triples the
+    changed files gained or lost or None when not known)."""
     from . import paths
 
     if state is None:
-        return None, "no earlier validation of these files"
+        return None, "no earlier validation of these files", None
     old = state["digests"]
     changed = [f for f in files if old.get(str(f)) != digests[f]]
     if not changed:
-        return set(), ""
+        return set(), "", set()
     if any(f.resolve() == paths.ontology_file().resolve() for f in changed):
-        return None, "the ontology changed"
-    if compiled.fallback(engine):
-        return None, "some shapes are validated by pySHACL"
+        return None, "the ontology changed", None
     from rdflib import BNode, Literal
 
     delta = set()
     for f in changed:
-        before = _read(_parse_name(f, old[str(f)])) if str(f) in old else None
+        before = _read_part(_parse_name(f, old[str(f)])) if str(f) in old else None
+        before = before and before[0]
         if before is None:
-            return None, f"no earlier parse of {f.name}"
-        now = _read(_parse_name(f, digests[f]))
+            return None, f"no earlier parse of {f.name}", None
+        now = _read_part(_parse_name(f, digests[f]))
+        now = now and now[0]
         if now is None:
-            return None, f"no parse of {f.name}"
+            return None, f"no parse of {f.name}", None
         delta |= set(before) ^ set(now)
+    if compiled.fallback(engine):
+        return None, "some shapes are validated by pySHACL", delta
     nodes = set()
     for s, p, o in delta:
         if str(p) in SCHEMA or str(p).startswith(OWL) or isinstance(s, BNode) \
                 or isinstance(o, BNode):
-            return None, "a schema axiom or a blank node changed"
+            return None, "a schema axiom or a blank node changed", delta
         nodes.add(s)
         if not isinstance(o, Literal):
             nodes.add(o)
     reach = _reach(engine, shapes, nodes)
     if any(isinstance(n, BNode) for n in reach):
-        return None, "a blank node is within reach of the edit"
-    return reach, ""
+        return None, "a blank node is within reach of the edit", delta
+    return reach, "", delta
 
 
 def _star_predicates(shapes) -> list[str]:
@@ -280,22 +356,60 @@ def _reach(engine, shapes, nodes) -> set:
     return closure(start | around)
 
 
-def _focus_count(engine, shapes, compiled, among=None) -> int:
-    """How many distinct focus nodes the shapes have (``among`` those, when given)."""
-    from . import shacl_sparql
+def _tops(compiled) -> list:
+    """The shapes with targets that compiled queries validate for, in a fixed order."""
+    return sorted({t for q in compiled.queries for t in q.top}, key=str)
 
-    parts = sorted({p for top in {t for q in compiled.queries for t in q.top}
-                    for p in shacl_sparql._target_parts(shacl_sparql._Compiler(shapes), top)})
+
+def _focus_count(engine, compiled) -> int:
+    """How many distinct focus nodes the compiled shapes have in ``engine``."""
+    parts = sorted({p for top in _tops(compiled) for p in compiled.targets.get(top, ())})
     if not parts:
         return 0
-    restrict = ""
-    if among is not None:
-        from rdflib import BNode
-
-        among = [n for n in among if not isinstance(n, BNode)]
-        if not among:
-            return 0
-        restrict = "VALUES ?this { " + " ".join(sorted(n.n3() for n in among)) + " }"
-    query = ("SELECT (COUNT(DISTINCT ?this) AS ?n) WHERE { " + restrict + " { "
+    query = ("SELECT (COUNT(DISTINCT ?this) AS ?n) WHERE { { "
              + " } UNION { ".join(parts) + " } }")
     return int(next(iter(engine.store.query(query)))[0].value)
+
+
+def _targeted(engine, compiled, nodes) -> tuple[set, int]:
+    """(the shapes with targets that have one of ``nodes`` as a focus node, how many of
+    ``nodes`` are focus nodes): one query, so that only those shapes' queries run again."""
+    from rdflib import BNode
+
+    tops = _tops(compiled)
+    nodes = sorted((n for n in nodes if not isinstance(n, BNode)), key=str)
+    if not nodes or not tops:
+        return set(), 0
+    branches = [f"{{ {part} BIND({i} AS ?i) }}" for i, top in enumerate(tops)
+                for part in compiled.targets.get(top, ())]
+    query = ("SELECT DISTINCT ?this ?i WHERE { VALUES ?this { "
+             + " ".join(n.n3() for n in nodes) + " } " + " UNION ".join(branches) + " }")
+    rows = [(this, int(i.value)) for this, i in engine.store.query(query)]
+    return {tops[i] for _, i in rows}, len({this for this, _ in rows})
+
+
+_SHAPES: dict = {}  # digest of the shapes file → (shapes graph, compiled shapes)
+
+
+def _shapes(use_cache: bool):
+    """The shapes graph of ``paths.shapes_file()`` and its compiled form: kept in memory per
+    content, and pickled in the build cache, so a revalidation neither parses nor compiles
+    them again."""
+    from . import paths, shacl_sparql
+    from .loader import parse_turtle
+    from .validate import compiled_shapes
+
+    digest = _digest(paths.shapes_file().read_bytes())
+    if digest not in _SHAPES:
+        name = f"shapes-{_digest(f'{__version__}{digest}'.encode())}.pickle"
+        kept = _read(name) if use_cache else None
+        if kept is None:
+            shapes = parse_turtle(paths.shapes_file())
+            kept = (shapes, shacl_sparql.compile_shapes(shapes))
+            if use_cache:
+                _write(name, kept)
+        _SHAPES.clear()
+        _SHAPES[digest] = kept
+    shapes, compiled = _SHAPES[digest]
+    compiled_shapes(shapes, compiled)  # remembered for fast_violations
+    return shapes, compiled

@@ -141,10 +141,11 @@ def keep_lexical_forms() -> None:
     rdflib.NORMALIZE_LITERALS = False
 
 
-def load_files(paths: Iterable[Path | str], parse=None):
+def load_files(paths: Iterable[Path | str], parse=None, *, merge=None):
     """Merge Turtle files into one graph; also return which file each subject came from.
-    ``parse(path)`` reads one file (default `parse_turtle`; `kzgraph.incremental` passes its
-    per-file cache)."""
+    ``parse(path)`` reads one file (default `parse_turtle`); or ``merge(path, graph)`` adds
+    one file's triples to the merged graph itself and returns that file's subjects
+    (`kzgraph.incremental`'s per-file cache: the triples are added once, not copied)."""
     import rdflib
 
     from .progress import bar
@@ -156,10 +157,14 @@ def load_files(paths: Iterable[Path | str], parse=None):
     # A bar only for big inputs (and only on a terminal: see kzgraph.progress).
     with bar("loading", total=sum(sizes), show=sum(sizes) > 5_000_000) as advance:
         for path, size in zip(paths, sizes):
-            part = (parse or parse_turtle)(path)
             name = Path(path).name
-            for s in part.subjects(unique=True):
+            if merge is not None:
+                subjects = merge(path, graph)
+            else:
+                part = (parse or parse_turtle)(path)
+                subjects = part.subjects(unique=True)
+                graph += part
+            for s in subjects:
                 origin.setdefault(s, name)
-            graph += part
             advance(size)
     return graph, origin

@@ -75,6 +75,8 @@ class Compiled:
     pattern_shapes: set = field(default_factory=set)
     # shapes with a SPARQL constraint that reads lexical forms → predicates it reads (or None)
     lexical_shapes: dict = field(default_factory=dict)
+    # shapes with targets → the group patterns binding ?this to their focus nodes
+    targets: dict = field(default_factory=dict)
 
     def fallback(self, engine) -> set:
         """Shapes pySHACL must validate on the data in ``engine``: the refused ones, and those
@@ -288,6 +290,7 @@ def compile_shapes(shapes) -> Compiled:
     parts = {s: _target_parts(c, s) for s in tops
              if (s, sh("deactivated"), None) not in shapes}
     parts = {s: p for s, p in parts.items() if p}  # no targets: only used nested
+    out.targets = parts
     users: dict = {}   # property shape → the shapes with targets that use it
     for top in sorted(parts, key=str):
         out.shapes += 1

@@ -324,6 +324,22 @@ def store_verdicts(texts) -> int:
     return len(verdicts)
 
 
+def keep_verdicts(prepared) -> None:
+    """Add the verdicts of ``prepared`` (`Prepared` values of packaged queries, vetted in
+    this process) to those kept in the build cache, so that the next process runs them
+    without parsing them with rdflib (`kzgraph validate` keeps its checks' verdicts)."""
+    global _VERDICTS
+    from . import cache
+
+    old = cache.lookup_verdicts(_verdict_key()) or {}
+    new = dict(old)
+    for p in prepared:
+        new[_text_key(p.text)] = [p.form, list(p.variables), [list(pair) for pair in p.concat]]
+    if new != old:
+        cache.store_verdicts(_verdict_key(), new)
+        _VERDICTS = None
+
+
 def _undeclared_prefixes(tree) -> str | None:
     """The first prefix used in a parsed query but not declared with PREFIX, or None."""
     from rdflib.plugins.sparql.parserutils import CompValue

@@ -168,11 +168,15 @@ def fast_violations(graph, shapes, origin: dict | None = None, *, engine=None,
 _COMPILED: dict = {}
 
 
-def compiled_shapes(shapes):
-    """`kzgraph.shacl_sparql.compile_shapes`, memoised per shapes graph content."""
+def compiled_shapes(shapes, compiled=None):
+    """`kzgraph.shacl_sparql.compile_shapes`, memoised per shapes graph (``compiled``: the
+    compiled form of ``shapes``, made elsewhere, to remember)."""
     from . import shacl_sparql
 
     key = (id(shapes), len(shapes))
+    if compiled is not None:
+        _COMPILED.clear()
+        _COMPILED[key] = (shapes, compiled)
     if key not in _COMPILED:
         _COMPILED.clear()
         _COMPILED[key] = (shapes, shacl_sparql.compile_shapes(shapes))

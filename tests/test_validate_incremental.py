@@ -100,3 +100,50 @@ def test_cli_says_what_it_reused(files, tmp_path):
     assert incremental.Reuse(files=3, files_reused=2, focus=10, focus_checked=1).text() == (
         "reused: 2 of 3 files parsed before, SHACL results of 9 of 10 focus nodes "
         "(1 validated again)")
+
+
+def test_owl_rl_verdict_reused_only_when_no_rule_sees_the_edit(files):
+    """An edit no OWL RL rule applies to (a comment) reuses the verdict; an edit that types a
+    node (a clash), or uses a property with a domain, or adds a literal of an OWL RL datatype
+    not in use, runs the reasoner again — and the verdict is always a full validation's."""
+    from kzgraph import reason
+
+    places = next(f for f in files if f.name == "places.ttl")
+    validate_files(files)
+    tail = places.read_text(encoding="utf-8")
+    cases = [
+        ('kz:almaty rdfs:comment "Edited."@en .', True, False),
+        ('kz:almaty rdfs:comment "Edited again."@en .', True, False),
+        ("kz:almaty a kzo:Event .", False, True),                 # Place and Event: disjoint
+        ("kz:almaty kzo:brandOf kz:kazakhtelecom .", False, True),  # domain kzo:Brand
+        # xsd:double is in no literal of the graph: its disjointness with others is new
+        ('kz:almaty rdfs:comment "7.5"^^<http://www.w3.org/2001/XMLSchema#double> .', False,
+         False),
+    ]
+    for turtle, reused, clash in cases:
+        places.write_text(tail + "\n" + turtle + "\n", encoding="utf-8")
+        out = validate_files(files)
+        assert out.reuse.consistency is reused, turtle
+        assert bool(out.report.inconsistencies) is clash, turtle
+        assert out.report.inconsistencies == reason.consistency_problems(
+            out.graph, reasoner="owlrl"), turtle
+        assert out.report.to_dict() == _full(files), turtle
+        if reused:
+            assert "the OWL RL verdict" in out.reuse.text()
+
+
+def test_checks_verdicts_kept_for_the_next_process(files):
+    """After a validation the quality checks' vetting verdicts are in the build cache (the
+    same form and variables as vetting them again), so a new process skips rdflib's parser;
+    a changed text has no verdict."""
+    from kzgraph import catalog, sparql
+
+    validate_files(files)
+    sparql._VERDICTS = None  # as a new process: read from the cache
+    for query in catalog.checks().values():
+        known = sparql.known_verdict(query.text)
+        assert known is not None, query.name
+        vetted = sparql._vet(query.text)
+        assert (known.form, known.variables, known.concat) == \
+            (vetted.form, vetted.variables, vetted.concat)
+        assert sparql.known_verdict(query.text + "\n# changed") is None
