@@ -313,9 +313,14 @@ def compare(name: str, path: Path, args, texts: dict[str, str], folder: Path) ->
             if bad:
                 sys.exit(f"bench/serve.py: {server} answered {bad[0]} to a benchmark query")
             answers[server] = {label: rows(first[i][2]) for i, label in enumerate(texts)}
+            if args.distinct:  # each aggregate its own text: a miss every time, one shape
+                requests = [encode(port, route, texts[label] + f"\nLIMIT {100_000 + i}")
+                            if label == "aggregate" else encoded[label]
+                            for i, label in enumerate(labels)]
+            else:
+                requests = [encoded[label] for label in labels]
             cpu = tree_cpu(proc.pid)
-            results, elapsed = asyncio.run(
-                drive(port, [encoded[label] for label in labels], args.concurrency))
+            results, elapsed = asyncio.run(drive(port, requests, args.concurrency))
             cpu = tree_cpu(proc.pid) - cpu
             out["servers"][server] = summary(results, elapsed)
             out["servers"][server]["cpu_ms_per_request"] = round(cpu * 1000 / len(results), 3)
@@ -396,6 +401,9 @@ def main(argv=None) -> int:
                         default=["cache", "nocache"],
                         help="kzgraph variants: cache (the default server), nocache "
                              "(--answer-cache 0), onelane (--answer-cache 0 --short-lane 0)")
+    parser.add_argument("--distinct", action="store_true",
+                        help="every aggregate request a different text (LIMIT 100000+i: the "
+                             "same rows, never in the answer cache)")
     parser.add_argument("--child-serve", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_serve:
@@ -410,7 +418,7 @@ def main(argv=None) -> int:
     texts = query_texts()
     report = {"machine": machine(), "load_average": os.getloadavg(), "requests": args.requests,
               "concurrency": args.concurrency, "workers": args.workers, "http": args.http,
-              "variants": args.variants,
+              "variants": args.variants, "distinct": args.distinct,
               "graphs": []}
     with tempfile.TemporaryDirectory(prefix="kzgraph-bench-serve-") as tmp:
         for name in args.graphs:
@@ -423,7 +431,8 @@ def main(argv=None) -> int:
     print(f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
           f"{m['date']}; load average before {report['load_average'][0]:.1f}; "
           f"{args.requests} requests, {args.concurrency} concurrent, --workers {args.workers}, "
-          f"kzgraph on {args.http}")
+          f"kzgraph on {args.http}"
+          + ("; every aggregate a different text" if args.distinct else ""))
     print(table(report))
     for line in report["goals"]:
         print(line)

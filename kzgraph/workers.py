@@ -208,13 +208,13 @@ def zygote(control_fd: int, data: str) -> None:
             try:
                 control.close()
                 _die_with_parent()
-                if message == b"N":
-                    os.nice(LONG_NICE)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 _work(socket.socket(fileno=fds[0]), engine)
             finally:
                 os._exit(0)
         os.close(fds[0])
+        if message == b"N":  # set here, so that it holds once the server knows the pid
+            os.setpriority(os.PRIO_PROCESS, pid, LONG_NICE)
         control.sendall(_LENGTH.pack(pid))
 
 
