@@ -238,8 +238,9 @@ def serve_file(path: str, port: int, workers: int, http: str, answer_cache: int 
     """`kzgraph.server.serve` over an N-Triples file: what ``kzgraph serve`` runs, for the
     generated graphs (too big to validate with SHACL at every start; `bench/generate.py`
     keeps them conforming) and for ``--http uvicorn``. Like ``kzgraph serve`` (whose graph
-    is the build cache's store on disk), the server's own process reads an on-disk store;
-    only the workers hold the graph in memory."""
+    is the build cache's store on disk, built once), the server's own process opens an
+    on-disk store built by another process (a bulk load here would leave ~200 MB of heap
+    behind at 1M triples); only the workers hold the graph in memory."""
     import pyoxigraph
 
     from kzgraph.engine import OxigraphEngine
@@ -247,9 +248,10 @@ def serve_file(path: str, port: int, workers: int, http: str, answer_cache: int 
     from kzgraph.server import serve
 
     with tempfile.TemporaryDirectory(prefix="kzgraph-bench-store-") as folder:
-        store = pyoxigraph.Store(folder)
-        store.bulk_load(path=path, format=pyoxigraph.RdfFormat.N_TRIPLES)
-        kg = KZGraph(OxigraphEngine(store))
+        subprocess.run([sys.executable, "-c", "import sys, pyoxigraph as ox; "
+                        "s = ox.Store(sys.argv[1]); s.bulk_load(path=sys.argv[2], "
+                        "format=ox.RdfFormat.N_TRIPLES); s.flush()", folder, path], check=True)
+        kg = KZGraph(OxigraphEngine(pyoxigraph.Store.read_only(folder)))
         serve(kg, port=port, workers=workers, timeout=30, max_rows=1_000_000,
               log_level="warning", http=http, answer_cache=answer_cache * 2**20,
               short_lane=short_lane)
