@@ -14,9 +14,8 @@ replaces a worker whose query passes the deadline.
 
 Two lanes, so that short queries are not stuck behind long ones: `Costs` remembers the CPU
 time each query *shape* (the text without its constants) took in a worker; a shape that took
-more than `SHORT_SECONDS` is long and runs only on the general workers, which run at a lower
-CPU priority (nice 10); ``short_lane`` workers (default 1) take only short queries (new
-shapes count as short until measured). A short query takes a short-lane worker if one is
+more than `SHORT_SECONDS` is long and runs only on the general workers; ``short_lane``
+workers (default 1) take only short queries (new shapes count as short until measured). A short query takes a short-lane worker if one is
 idle, else any idle one.
 
 Linux only (``fork``, ``PR_SET_PDEATHSIG``): a worker dies with its zygote, and the zygote
@@ -44,8 +43,6 @@ _LENGTH = struct.Struct("!Q")
 #: CPU seconds above which a query shape is "long" (at 1M triples the benchmark's lookup and
 #: join take 0.5 ms, its aggregate 200 ms)
 SHORT_SECONDS = 0.025
-#: the nice value of the general lane's workers when there is a short lane
-LONG_NICE = 10
 #: pyoxigraph's result formats by the server's format key
 RESULT_FORMATS = ("json", "xml", "csv", "tsv")
 #: a byte string that occurs at least once per row (and only in rows, after the head),
@@ -184,8 +181,7 @@ def _work(sock: socket.socket, engine) -> None:
 
 def zygote(control_fd: int, data: str) -> None:
     """The zygote: load the N-Triples file ``data`` (then delete it), say ready, then fork
-    a worker for every socket the server sends and answer with the worker's pid (message
-    ``N``: the worker runs at nice `LONG_NICE`)."""
+    a worker for every socket the server sends and answer with the worker's pid."""
     import pyoxigraph
     import rdflib  # noqa: F401 -- imported once here, for every worker's graph answers
 
@@ -213,8 +209,6 @@ def zygote(control_fd: int, data: str) -> None:
             finally:
                 os._exit(0)
         os.close(fds[0])
-        if message == b"N":  # set here, so that it holds once the server knows the pid
-            os.setpriority(os.PRIO_PROCESS, pid, LONG_NICE)
         control.sendall(_LENGTH.pack(pid))
 
 
@@ -294,7 +288,7 @@ class Pool:
     Killed workers are replaced in a background thread (a fork of the zygote).
 
     ``short_lane`` of the workers (at most ``size - 1``; 0: one lane) take only queries whose
-    shape is not known to be long (`Costs`); the others, at nice `LONG_NICE`, take any."""
+    shape is not known to be long (`Costs`); the others take any."""
 
     def __init__(self, ntriples: bytes, size: int, timeout: float, max_rows: int,
                  queue: int = 32, short_lane: int = 1) -> None:
@@ -332,9 +326,8 @@ class Pool:
 
     def _fork(self, short: bool) -> _Worker:
         ours, theirs = socket.socketpair()
-        nice = self.short_lane and not short
         with self._lock:
-            socket.send_fds(self._control, [b"N" if nice else b"F"], [theirs.fileno()])
+            socket.send_fds(self._control, [b"F"], [theirs.fileno()])
             theirs.close()
             answer = _recv_exactly(self._control, _LENGTH.size)
         if answer is None:
