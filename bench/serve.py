@@ -7,10 +7,11 @@ Oxigraph): kzgraph as it starts by default (answer cache on), kzgraph with
 ``--answer-cache 0`` (every request evaluated: what the short-query lane does alone), with
 ``--variants onelane`` also kzgraph with ``--answer-cache 0 --short-lane 0`` (one lane, as
 before the lane), and Oxigraph (no answer cache). Each gets the same ``--requests`` SPARQL
-protocol requests, ``--concurrency`` at a time: three stored queries — a lookup (``entity``), a join (``owners-of``) and an
-aggregate (``class-counts``) — with their parameters written into the text, sent as
-``GET ?query=`` with ``Accept: application/sparql-results+json``. The answers of the two
-servers are compared (same rows); then req/s, p50 and p99 per server and the ratio are
+protocol requests, ``--concurrency`` at a time: three stored queries — a lookup
+(``entity``), a join (``owners-of``) and an aggregate (``class-counts``) — with their
+parameters written into the text, sent as ``GET ?query=`` with ``Accept:
+application/sparql-results+json``. The answers of the servers are compared (same rows);
+then req/s, p50 and p99 per server, its memory and the ratio are
 printed, with the issue's goals for each kzgraph variant: ≥ 50 % of Oxigraph's throughput,
 p99 ≤ 50 ms, no 5xx. Every server gets the same warm-up (each query five times), so the
 default kzgraph answers the measured requests from its answer cache.

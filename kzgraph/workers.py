@@ -15,8 +15,8 @@ replaces a worker whose query passes the deadline.
 Two lanes, so that short queries are not stuck behind long ones: `Costs` remembers the CPU
 time each query *shape* (the text without its constants) took in a worker; a shape that took
 more than `SHORT_SECONDS` is long and runs only on the general workers; ``short_lane``
-workers (default 1) take only short queries (new shapes count as short until measured). A short query takes a short-lane worker if one is
-idle, else any idle one.
+workers (default 1) take only short queries (new shapes count as short until measured). A
+short query takes a short-lane worker if one is idle, else any idle one.
 
 Linux only (``fork``, ``PR_SET_PDEATHSIG``): a worker dies with its zygote, and the zygote
 ends when the server's end of its control socket closes — also when the server is killed.
