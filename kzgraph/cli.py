@@ -468,9 +468,16 @@ def publish(endpoint, graph_iri, paths) -> None:
               help="Query worker processes: queries evaluated at the same time.")
 @click.option("--queue", type=click.IntRange(0, 10_000), default=32, show_default=True,
               help="Requests that may wait for a busy worker; more get 503 at once.")
+@click.option("--answer-cache", "answer_cache", type=click.IntRange(0, 1_000_000), default=64,
+              show_default=True, metavar="MB",
+              help="Megabytes of complete query answers kept for repeated queries (0: none).")
+@click.option("--short-lane", "short_lane", type=click.IntRange(0, 63), default=1,
+              show_default=True, metavar="N",
+              help="Workers kept for queries not known to be long (0: one lane).")
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @friendly
-def serve(host, port, timeout, max_rows, workers, queue, paths) -> None:
+def serve(host, port, timeout, max_rows, workers, queue, answer_cache, short_lane,
+          paths) -> None:
     """Serve the validated graph (plus PATHS) over HTTP: a read-only SPARQL endpoint at
     /sparql, stored queries at /queries, a page for every kz: IRI at /id/..., downloads and a
     query page at /."""
@@ -484,7 +491,7 @@ def serve(host, port, timeout, max_rows, workers, queue, paths) -> None:
     click.echo(f"kzgraph: serving {len(kg)} triples on http://{host}:{port}/ "
                f"(SPARQL at /sparql; Ctrl-C stops)", err=True)
     run_server(kg, host=host, port=port, timeout=timeout, max_rows=max_rows, workers=workers,
-               queue=queue)
+               queue=queue, answer_cache=answer_cache * 2**20, short_lane=short_lane)
 
 
 if __name__ == "__main__":  # pragma: no cover

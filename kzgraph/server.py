@@ -19,6 +19,9 @@ table):
   with ``queue`` requests already waiting → 503 at once (runaway queries cannot pile up);
 * more than ``max_rows`` rows (or triples) → 413 asking for a LIMIT (never a silently cut
   result).
+
+Complete successful query answers are kept in the server's process (`kzgraph.answers`, LRU
+within ``answer_cache`` bytes) and carry an ``ETag``; ``If-None-Match`` gets 304.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ import threading
 from pathlib import Path
 from urllib.parse import quote
 
-from . import __version__, catalog, sparql
+from . import __version__, answers, catalog, sparql
 from .engine import OxigraphEngine
 from .errors import InputError, KzGraphError
 from .formats import graph_bytes
@@ -43,6 +46,8 @@ DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_WORKERS = 4
 DEFAULT_QUEUE = 32            # requests that may wait for a busy worker; more → 503
+DEFAULT_ANSWER_CACHE = answers.DEFAULT_MB * 2**20  # bytes of answers kept; 0: none
+DEFAULT_SHORT_LANE = 1        # workers that take only queries not known to be long
 MAX_BODY = 128 * 1024        # bytes of a POST body → 413 above
 MAX_QUERY_STRING = 32 * 1024  # bytes of a URL's query string → 414 above (use POST)
 MAX_HEADERS = 256 * 1024      # bytes of a request head the HTTP server reads at most
@@ -206,9 +211,12 @@ def void_turtle(kg, base: str) -> bytes:
 
 
 def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
-               workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE):
+               workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE,
+               answer_cache: int = DEFAULT_ANSWER_CACHE,
+               short_lane: int = DEFAULT_SHORT_LANE):
     """The Starlette app serving ``kg`` (a `kzgraph.KZGraph`, normally ``kzgraph.load()``):
-    ``workers`` query processes, ``queue`` requests waiting for one at most."""
+    ``workers`` query processes (``short_lane`` of them for short queries only), ``queue``
+    requests waiting for one at most, ``answer_cache`` bytes of answers kept (0: none)."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.middleware import Middleware
@@ -219,9 +227,13 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    pool = Pool(served_nquads(kg), workers, timeout, max_rows, queue)
+    nquads = served_nquads(kg)
+    build = answers.build_identity(nquads)  # what every answer's key starts with
+    pool = Pool(nquads, workers, timeout, max_rows, queue, short_lane)
+    del nquads
     known_graphs = tuple(kg.graphs())  # what a dataset may name
     atexit.register(pool.close)
+    kept = answers.Answers(answer_cache)
     queries = catalog.load()  # the stored queries, read once
     cache: dict = {}
     cache_lock = threading.Lock()
@@ -257,14 +269,35 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         # the protocol's dataset before the text's FROM; only the graph's own named graphs
         chosen = sparql.resolve_dataset(kg.engine, prepared, dataset, known_graphs)
         key, media = result_format(prepared.form, request.headers.get("accept"), fmt)
-        body = await pool.run(prepared, bindings, key, chosen)  # in a worker process
-        headers = {"Vary": "Accept"}
+        # the text the worker evaluates (parameters written in) and the dataset it runs on
+        # determine the answer
+        query = OxigraphEngine.text(prepared, bindings)
+        cache_key = answers.AnswerKey(build, query, key, answers.dataset_key(chosen))
+        headers = {"Vary": "Accept", "ETag": answers.etag(cache_key),
+                   "Cache-Control": answers.CACHE_CONTROL}
         if fmt:
             headers["Content-Disposition"] = \
                 f'attachment; filename="{filename}.{EXTENSIONS[key]}"'
+        condition = request.headers.get("if-none-match")
+        if answers.matches(condition, headers["ETag"]):
+            return not_modified(request, headers)
+        light = sparql.Prepared(query, prepared.form, prepared.variables,
+                                concat=prepared.concat, dataset=prepared.dataset)
+        body = await kept.fetch(cache_key, lambda: pool.run(light, {}, key, chosen))
+        if condition is not None and condition.strip() == "*":
+            return not_modified(request, headers)
         charset = "" if key == "jsonld" or media.endswith("+xml") else "; charset=utf-8"
         return Response(body, media_type=None, headers={**headers,
                                                           "Content-Type": media + charset})
+
+    def not_modified(request: Request, headers: dict) -> Response:
+        """304 to a GET or HEAD whose ``If-None-Match`` holds the answer's ETag; 412 to a
+        POST (RFC 9110, 13.1.2)."""
+        if request.method in ("GET", "HEAD"):
+            return Response(status_code=304, headers={k: v for k, v in headers.items()
+                                                      if k != "Content-Disposition"})
+        return PlainTextResponse("If-None-Match holds this answer's ETag: precondition "
+                                 "failed (send it with GET for a 304)\n", 412)
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -424,8 +457,9 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "triples": len(kg),
                              "timeout": timeout, "max_rows": max_rows, "workers": workers,
-                             "queue": queue,
-                             "workers_idle": pool.idle(), "worker_pids": pool.pids})
+                             "queue": queue, "short_lane": pool.short_lane,
+                             "workers_idle": pool.idle(), "worker_pids": pool.pids,
+                             "answer_cache": kept.stats()})
 
     routes = [
         Route("/", home, methods=["GET"]),
@@ -442,7 +476,7 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
 
     middleware = [Middleware(_Limits), Middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["*"], expose_headers=["Content-Disposition", "Retry-After"],
+        allow_headers=["*"], expose_headers=["Content-Disposition", "Retry-After", "ETag"],
         max_age=86400)]
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -450,7 +484,7 @@ def create_app(kg, *, timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_
         pool.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-    app.state.pool = pool
+    app.state.pool, app.state.answers = pool, kept
     return app
 
 
@@ -504,6 +538,7 @@ def _block_outbound() -> None:
 def serve(kg=None, *, host: str = "127.0.0.1", port: int = 8000,
           timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
           workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE,
+          answer_cache: int = DEFAULT_ANSWER_CACHE, short_lane: int = DEFAULT_SHORT_LANE,
           log_level: str = "info", http: str = "granian") -> None:
     """Serve ``kg`` (default: the validated packaged graph) until interrupted (SIGINT or
     SIGTERM). ``http``: "granian" (Rust HTTP, the default: 1.3-2x uvicorn's requests per
@@ -512,7 +547,8 @@ def serve(kg=None, *, host: str = "127.0.0.1", port: int = 8000,
         from . import load
 
         kg = load()
-    app = create_app(kg, timeout=timeout, max_rows=max_rows, workers=workers, queue=queue)
+    app = create_app(kg, timeout=timeout, max_rows=max_rows, workers=workers, queue=queue,
+                     answer_cache=answer_cache, short_lane=short_lane)
     _block_outbound()
     if http == "uvicorn":
         import uvicorn

@@ -13,6 +13,12 @@ stopping at the row cap. `Pool` (in the server's
 process) hands each query to an idle worker, at most ``size`` at once, and SIGKILLs and
 replaces a worker whose query passes the deadline.
 
+Two lanes, so that short queries are not stuck behind long ones: `Costs` remembers the CPU
+time each query *shape* (the text without its constants) took in a worker; a shape that took
+more than `SHORT_SECONDS` is long and runs only on the general workers; ``short_lane``
+workers (default 1) take only short queries (new shapes count as short until measured). A
+short query takes a short-lane worker if one is idle, else any idle one.
+
 Linux only (``fork``, ``PR_SET_PDEATHSIG``): a worker dies with its zygote, and the zygote
 ends when the server's end of its control socket closes — also when the server is killed.
 """
@@ -35,6 +41,9 @@ from pathlib import Path
 from .sparql import QueryResult
 
 _LENGTH = struct.Struct("!Q")
+#: CPU seconds above which a query shape is "long" (at 1M triples the benchmark's lookup and
+#: join take 0.5 ms, its aggregate 200 ms)
+SHORT_SECONDS = 0.025
 #: pyoxigraph's result formats by the server's format key
 RESULT_FORMATS = ("json", "xml", "csv", "tsv")
 #: a byte string that occurs at least once per row (and only in rows, after the head),
@@ -146,7 +155,7 @@ def _die_with_parent() -> None:
 
 def _work(sock: socket.socket, engine) -> None:
     """A worker's loop: (prepared query, bindings, format, max_rows, dataset) in, (status,
-    bytes) out.
+    bytes, CPU seconds) out.
     The query was vetted in the server's process (`kzgraph.sparql.prepare`, what
     `kzgraph.sparql.run` does first); the worker does the rest of `run`: ``engine.query``."""
     from .protocol import error_status
@@ -158,6 +167,7 @@ def _work(sock: socket.socket, engine) -> None:
         prepared, bindings, fmt, max_rows, dataset = pickle.loads(
             _recv_exactly(sock, _LENGTH.unpack(header)[0]))
         engine.fmt, engine.max_rows = fmt, max_rows
+        started = time.process_time()
         try:
             status, body = 200, engine.query(prepared, dict(bindings or {}), dataset).body
         except ResultTooLarge:
@@ -165,7 +175,8 @@ def _work(sock: socket.socket, engine) -> None:
                                  f"most {max_rows}) or a more selective pattern").encode()
         except Exception as exc:  # an error of this query, answered as the server would
             status, body = error_status(exc), str(exc).encode()
-        reply = pickle.dumps((status, body), protocol=pickle.HIGHEST_PROTOCOL)
+        reply = pickle.dumps((status, body, time.process_time() - started),
+                             protocol=pickle.HIGHEST_PROTOCOL)
         sock.sendall(_LENGTH.pack(len(reply)) + reply)
 
 
@@ -206,8 +217,63 @@ def zygote(control_fd: int, data: str) -> None:
 
 
 class _Worker:
-    def __init__(self, pid: int, sock: socket.socket) -> None:
-        self.pid, self.sock = pid, sock
+    def __init__(self, pid: int, sock: socket.socket, short: bool) -> None:
+        self.pid, self.sock, self.short = pid, sock, short
+
+
+def shape(text: str) -> str:
+    """A query's shape: its tokens without comments, spacing and constants (IRIs, strings,
+    numbers), so that the same query with other parameters has the same cost estimate."""
+    from .engine import _tokens
+
+    out = []
+    for kind, tok in _tokens(text):
+        if kind in ("comment", "space"):
+            continue
+        if kind in ("iri", "string"):
+            tok = "<>" if kind == "iri" else '""'
+        elif kind == "punct" and (tok.isdigit() or tok == "." and out[-1:] == ["0"]):
+            if out[-1:] == ["0"]:
+                continue  # the rest of a number
+            tok = "0"
+        out.append(tok)
+    return " ".join(out)
+
+
+class Costs:
+    """CPU seconds that query shapes took in a worker, for the last ``size`` shapes (the
+    mean of the last measure and the one before, so one noisy run does not flip a shape)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        from collections import OrderedDict
+
+        self.size, self.known, self.lock = size, OrderedDict(), threading.Lock()
+        self._shapes: OrderedDict[str, str] = OrderedDict()
+
+    def _shape(self, text: str) -> str:
+        found = self._shapes.get(text)
+        if found is None:
+            found = self._shapes[text] = shape(text)
+            while len(self._shapes) > self.size:
+                self._shapes.popitem(last=False)
+        return found
+
+    def estimate(self, text: str) -> float | None:
+        """The estimated CPU seconds of ``text``, None for a shape never measured."""
+        with self.lock:
+            return self.known.get(self._shape(text))
+
+    def is_long(self, text: str) -> bool:
+        seconds = self.estimate(text)
+        return seconds is not None and seconds > SHORT_SECONDS
+
+    def record(self, text: str, seconds: float) -> None:
+        with self.lock:
+            key = self._shape(text)
+            old = self.known.pop(key, None)
+            self.known[key] = seconds if old is None else (old + seconds) / 2
+            while len(self.known) > self.size:
+                self.known.popitem(last=False)
 
 
 class WorkerDied(Exception):
@@ -220,14 +286,19 @@ class Pool:
     request is refused at once.
 
     `run` is called on the server's event loop; a worker is never shared by two queries.
-    Killed workers are replaced in a background thread (a fork of the zygote)."""
+    Killed workers are replaced in a background thread (a fork of the zygote).
+
+    ``short_lane`` of the workers (at most ``size - 1``; 0: one lane) take only queries whose
+    shape is not known to be long (`Costs`); the others take any."""
 
     def __init__(self, nquads: bytes, size: int, timeout: float, max_rows: int,
-                 queue: int = 32) -> None:
+                 queue: int = 32, short_lane: int = 1) -> None:
         self.size, self.timeout, self.max_rows, self.queue = size, timeout, max_rows, queue
+        self.short_lane = max(0, min(short_lane, size - 1))
+        self.costs = Costs()
         self._lock = threading.Lock()        # guards the zygote's control socket
         self._idle: list[_Worker] = []
-        self._waiting: deque = deque()       # (future, loop) of requests waiting for a worker
+        self._waiting: deque = deque()       # (future, loop, long) of requests waiting
         self._guard = threading.Lock()       # guards _idle and _waiting
         self.killed: list[int] = []          # pids of workers killed at their deadline
         folder = tempfile.mkdtemp(prefix="kzgraph-serve-")  # private (0700)
@@ -251,10 +322,10 @@ class Pool:
         if ready is None:
             raise RuntimeError("the query worker process could not load the graph")
         self.triples = _LENGTH.unpack(ready)[0]
-        for _ in range(size):
-            self._idle.append(self._fork())
+        for index in range(size):
+            self._idle.append(self._fork(short=index < self.short_lane))
 
-    def _fork(self) -> _Worker:
+    def _fork(self, short: bool) -> _Worker:
         ours, theirs = socket.socketpair()
         with self._lock:
             socket.send_fds(self._control, [b"F"], [theirs.fileno()])
@@ -263,7 +334,7 @@ class Pool:
         if answer is None:
             raise RuntimeError("the query worker process has stopped")
         ours.setblocking(False)
-        return _Worker(_LENGTH.unpack(answer)[0], ours)
+        return _Worker(_LENGTH.unpack(answer)[0], ours, short)
 
     @property
     def pids(self) -> list[int]:
@@ -293,13 +364,15 @@ class Pool:
         busy = HTTPError(503, f"all {self.size} query workers are busy; try again shortly",
                          retry)
         loop = asyncio.get_running_loop()
+        long = bool(self.short_lane) and self.costs.is_long(prepared.text)
         with self._guard:
-            worker = self._idle.pop() if self._idle else None
+            worker = self._take(long)
             if worker is None:
                 if len(self._waiting) >= self.queue:
                     raise busy
                 waiter = loop.create_future()
-                self._waiting.append((waiter, loop))
+                entry = (waiter, loop, long)
+                self._waiting.append(entry)
         if worker is None:
             try:
                 worker = await asyncio.wait_for(waiter, self.timeout)
@@ -307,13 +380,15 @@ class Pool:
                 raise busy from None
             finally:
                 with self._guard:
-                    if (waiter, loop) in self._waiting:
-                        self._waiting.remove((waiter, loop))
+                    if entry in self._waiting:
+                        self._waiting.remove(entry)
         try:
             await loop.sock_sendall(worker.sock, _LENGTH.pack(len(request)) + request)
-            status, body = await asyncio.wait_for(self._receive(loop, worker.sock),
-                                                  self.timeout)
+            status, body, seconds = await asyncio.wait_for(self._receive(loop, worker.sock),
+                                                           self.timeout)
+            self.costs.record(prepared.text, seconds)
         except asyncio.TimeoutError:
+            self.costs.record(prepared.text, self.timeout)
             self._replace(worker, killed=True)
             raise HTTPError(503, f"the query took longer than {self.timeout:g} s and was "
                                  "stopped; make it more selective or add a LIMIT",
@@ -330,8 +405,19 @@ class Pool:
             raise HTTPError(status, body.decode("utf-8", "replace"))
         return body
 
+    def _take(self, long: bool) -> _Worker | None:
+        """An idle worker for a query (under ``_guard``): a short one takes a short-lane
+        worker first, a long one only a general one."""
+        for index in range(len(self._idle) - 1, -1, -1):
+            if not long and self._idle[index].short:
+                return self._idle.pop(index)
+        for index in range(len(self._idle) - 1, -1, -1):
+            if not self._idle[index].short:
+                return self._idle.pop(index)
+        return None
+
     @staticmethod
-    async def _receive(loop, sock: socket.socket) -> tuple[int, bytes]:
+    async def _receive(loop, sock: socket.socket) -> tuple[int, bytes, float]:
         async def exactly(size: int) -> bytes:
             buffer = bytearray()
             while len(buffer) < size:
@@ -364,7 +450,7 @@ class Pool:
                     break
                 time.sleep(0.001)
             try:
-                fresh = self._fork()
+                fresh = self._fork(worker.short)
             except (OSError, RuntimeError):  # the zygote is gone: the server is stopping
                 return
             self._release(fresh)
@@ -372,11 +458,15 @@ class Pool:
         threading.Thread(target=refill, name="kzgraph-refill", daemon=True).start()
 
     def _release(self, worker: _Worker) -> None:
-        """Give ``worker`` to the longest waiting request, else make it idle (any thread)."""
+        """Give ``worker`` to the longest waiting request it may take (a short-lane worker:
+        the longest waiting short query), else make it idle (any thread)."""
         with self._guard:
-            while self._waiting:
-                waiter, loop = self._waiting.popleft()
-                if not waiter.done():
+            for entry in list(self._waiting):
+                waiter, loop, long = entry
+                if waiter.done():
+                    self._waiting.remove(entry)
+                elif not (long and worker.short):
+                    self._waiting.remove(entry)
                     break
             else:
                 self._idle.append(worker)

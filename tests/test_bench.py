@@ -184,17 +184,23 @@ def test_serve_benchmark_runs_both_servers(tmp_path, kg):
     (result,) = report["graphs"]
     assert result["graph"] == "real" and result["triples"] == len(kg)
     assert result["same_answers"] is True
-    for server in ("kzgraph", "oxigraph"):
-        numbers = result["servers"][server]
+    # kzgraph as it starts by default (answer cache on), with --answer-cache 0, Oxigraph
+    assert list(result["servers"]) == ["kzgraph", "kzgraph-nocache", "oxigraph"]
+    for server, numbers in result["servers"].items():
         assert numbers["statuses"] == {"200": 30}
         assert 0 < numbers["p50_ms"] <= numbers["p99_ms"]
         assert numbers["requests_per_second"] > 0 and numbers["cpu_ms_per_request"] > 0
-    assert result["ratio"] == pytest.approx(result["servers"]["kzgraph"]["requests_per_second"]
-                                            / result["servers"]["oxigraph"]["requests_per_second"],
-                                            abs=0.001)
+        assert numbers["memory_mb"]["pss_total"] > 0
+    for variant in ("kzgraph", "kzgraph-nocache"):
+        assert result["ratios"][variant] == pytest.approx(
+            result["servers"][variant]["requests_per_second"]
+            / result["servers"]["oxigraph"]["requests_per_second"], abs=0.001)
+    assert result["ratio"] == result["ratios"]["kzgraph"]
     assert "| real | " in done.stdout and "| kzgraph |" in done.stdout
+    assert "| kzgraph --answer-cache 0 |" in done.stdout
     goals = [line for line in done.stdout.splitlines() if line.startswith(("met", "MISSED"))]
-    assert len(goals) == 4 and "the same rows as Oxigraph" in goals[3]
+    assert len(goals) == 8 and "the same rows as Oxigraph" in goals[3]
+    assert "[kzgraph --answer-cache 0]" in goals[4]
 
 
 def test_serve_goal_lines_report_misses():
