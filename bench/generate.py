@@ -103,6 +103,31 @@ def generate(n: int, lines: list[str] | None = None) -> list[str]:
     return out
 
 
+def source_digest() -> str:
+    """What a generated file is made from: the real graph's input files and this generator."""
+    from kzgraph import cache
+    from kzgraph.build import input_files
+
+    return cache.key(input_files(), Path(__file__).read_text(encoding="utf-8"))
+
+
+def data_file(data: Path, size: int) -> Path:
+    """``data/kzgraph-SIZE.nt``, (re)generated when it is missing or was made from other
+    sources (their digest is kept beside it in ``kzgraph-SIZE.nt.source``): a benchmark never
+    runs on a copy of yesterday's graph. Both files are written atomically."""
+    from kzgraph.export import write_atomic
+
+    path = data / f"kzgraph-{size}.nt"
+    stamp = path.with_name(path.name + ".source")
+    digest = source_digest()
+    if path.exists() and stamp.exists() and stamp.read_text(encoding="utf-8").strip() == digest:
+        return path
+    data.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, ("\n".join(generate(size)) + "\n").encode("utf-8"))
+    write_atomic(stamp, (digest + "\n").encode("utf-8"))
+    return path
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("triples", type=int)

@@ -251,17 +251,11 @@ def main(argv=None) -> None:
         print(json.dumps(child(args.child[0], Path(args.child[1]), args.repeat, args.validate,
                                args.timeout)))
         return
-    from bench.generate import base_lines, generate
-    from kzgraph.export import write_atomic
+    from bench.generate import data_file
 
-    lines = None  # the real graph, parsed only when a file must be generated
     results = []
     for size in args.sizes:
-        path = args.data / f"kzgraph-{size}.nt"
-        if not path.exists():  # written whole or not at all: a stopped run leaves no cut file
-            lines = base_lines() if lines is None else lines
-            args.data.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, ("\n".join(generate(size, lines)) + "\n").encode("utf-8"))
+        path = data_file(args.data, size)  # regenerated when the real graph changed
         for engine in args.engines:
             if engine == "memory" and size > args.memory_max:
                 continue

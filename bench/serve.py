@@ -267,14 +267,9 @@ def graph_file(name: str, data: Path, folder: Path) -> Path:
         path = folder / "real.nt"
         path.write_bytes(served_ntriples(kzgraph.load()))
         return path
-    path = data / f"kzgraph-{int(name)}.nt"
-    if not path.exists():
-        from bench.generate import generate
-        from kzgraph.export import write_atomic
+    from bench.generate import data_file
 
-        data.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, ("\n".join(generate(int(name))) + "\n").encode("utf-8"))
-    return path
+    return data_file(data, int(name))  # regenerated when the real graph changed
 
 
 def compare(name: str, path: Path, args, texts: dict[str, str], folder: Path) -> dict:

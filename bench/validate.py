@@ -184,14 +184,10 @@ def main(argv=None) -> None:
     if args.child:
         print(json.dumps(child(args.child[0], args.child[1], args.data)))
         return
-    from bench.generate import base_lines, generate
-    from kzgraph.export import write_atomic
+    from bench.generate import data_file
 
     for size in args.sizes:
-        path = args.data / f"kzgraph-{size}.nt"
-        if not path.exists():
-            args.data.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, ("\n".join(generate(size, base_lines())) + "\n").encode("utf-8"))
+        data_file(args.data, size)  # regenerated when the real graph changed
     names = ["real"] + [str(s) for s in args.sizes] if "shacl" in args.parts else []
     if 100_000 in args.sizes and names:
         names.append("100000-broken")

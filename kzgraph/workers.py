@@ -353,7 +353,7 @@ class Pool:
         the service dataset); raises `kzgraph.protocol.HTTPError` (503 busy or past the
         deadline, 413 too many rows, 4xx from the engine)."""
         from .protocol import HTTPError
-        from .sparql import Prepared, prepare
+        from .sparql import prepare
 
         if isinstance(prepared, str):
             prepared = prepare(prepared)

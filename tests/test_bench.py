@@ -218,3 +218,23 @@ def test_serve_goal_lines_report_misses():
     report["graphs"][0].update(ratio=0.4, same_answers=True)
     assert serve.goal_lines(report)[0].startswith("MISSED")
     assert serve.goal_lines(report)[3].startswith("met")
+
+
+def test_benchmark_data_is_regenerated_when_its_sources_change(tmp_path):
+    """`bench.generate.data_file` reuses a file made from today's sources and regenerates one
+    made from other sources (a stale stamp, a missing stamp), never measuring a stale copy."""
+    path = generate.data_file(tmp_path, 6000)
+    stamp = path.with_name(path.name + ".source")
+    made = path.read_bytes()
+    assert stamp.read_text(encoding="utf-8").strip() == generate.source_digest()
+    assert len(made.splitlines()) >= 6000
+    path.write_bytes(b"# a copy of another day's graph\n")
+    generate.data_file(tmp_path, 6000)
+    assert path.read_bytes() == b"# a copy of another day's graph\n"  # stamp matches: reused
+    stamp.write_text("0" * 64 + "\n", encoding="utf-8")
+    generate.data_file(tmp_path, 6000)
+    assert path.read_bytes() == made  # stale stamp: regenerated
+    stamp.unlink()
+    path.write_bytes(b"x\n")
+    generate.data_file(tmp_path, 6000)
+    assert path.read_bytes() == made and stamp.exists()  # no stamp: regenerated
