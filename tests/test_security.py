@@ -588,7 +588,7 @@ def real_server(request):
     import os
 
     from .conftest import free_port
-    from .test_server import wait_until_up
+    from .test_server import stop_process, wait_until_up
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "kzgraph.cli", "--engine", request.param,
@@ -600,12 +600,7 @@ def real_server(request):
         wait_until_up(base)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_process(proc)
 
 
 def test_served_datasets_never_fetch(real_server, canary, secret):

@@ -45,6 +45,16 @@ def wait_until_up(base: str, seconds: float = 120) -> None:
     raise RuntimeError(f"server at {base} did not start")
 
 
+def stop_process(proc) -> None:
+    """Stop a server subprocess: SIGTERM, then SIGKILL when it has not ended in 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
 @contextlib.contextmanager
 def server_thread(app, **config):
     """Run ``app`` with uvicorn in a thread of this process on a free loopback port; yields
@@ -89,12 +99,7 @@ def limited(kg):
         wait_until_up(url)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_process(proc)
 
 
 def get(base, path="sparql", **kwargs):

@@ -42,7 +42,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,7 @@ from urllib.parse import quote, unquote
 import pytest
 
 from .conftest import DATA, ROOT, free_port
+from .test_server import stop_process, wait_until_up
 
 MANIFEST = DATA / "w3c-protocol" / "manifest.ttl"
 KASEI = "http://kasei.us/2009/09/sparql/data/"
@@ -304,26 +304,10 @@ def port():
                              "--workers", "2"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=dict(os.environ), cwd=ROOT)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", number), timeout=2) as s:
-                    s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                    if s.recv(12).startswith(b"HTTP/1.1 200"):
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("kzgraph serve did not start")
-            time.sleep(0.2)
+        wait_until_up(f"http://127.0.0.1:{number}/", 180)
         yield number
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_process(proc)
 
 
 # -- the tests ----------------------------------------------------------------------------------
