@@ -314,14 +314,17 @@ def store_verdicts(texts) -> int:
             prepared = _vet(text)
         except InputError:
             continue
-        dataset = prepared.dataset
-        verdicts[_text_key(text)] = [prepared.form, list(prepared.variables),
-                                     [list(pair) for pair in prepared.concat],
-                                     None if dataset is None else [list(dataset.default),
-                                                                   list(dataset.named)]]
+        verdicts[_text_key(text)] = _record(prepared)
     cache.store_verdicts(_verdict_key(), verdicts)
     _VERDICTS = None
     return len(verdicts)
+
+
+def _record(prepared: Prepared) -> list:
+    """A verdict as kept in the build cache (what `known_verdict` reads back)."""
+    dataset = prepared.dataset
+    return [prepared.form, list(prepared.variables), [list(pair) for pair in prepared.concat],
+            None if dataset is None else [list(dataset.default), list(dataset.named)]]
 
 
 def keep_verdicts(prepared) -> None:
@@ -334,7 +337,7 @@ def keep_verdicts(prepared) -> None:
     old = cache.lookup_verdicts(_verdict_key()) or {}
     new = dict(old)
     for p in prepared:
-        new[_text_key(p.text)] = [p.form, list(p.variables), [list(pair) for pair in p.concat]]
+        new[_text_key(p.text)] = _record(p)
     if new != old:
         cache.store_verdicts(_verdict_key(), new)
         _VERDICTS = None
